@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to the built module:
+#   fetch + verify OpenSSL -> patch -> configure for wasm32 -> build libssl/libcrypto (cached outside
+#   the repo) -> compile our C glue -> link one .wasm + ES-module glue into wasm/dist/ -> print sizes.
+# Usage: bash build.sh [--force]     (an up-to-date build returns in about a second)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$root"
+. openssl-src/openssl.env
+. openssl-src/options.sh
+cache=${OPENSSL_WASM_CACHE:-$HOME/.cache/openssl-session-wasm}
+out=wasm/dist
+force=0; [ "${1:-}" = --force ] && force=1
+step() { printf '\n[build] == %s\n' "$*"; }
+say() { printf '[build] %s\n' "$*"; }
+
+# ---- emcc -------------------------------------------------------------------------------------
+step "toolchain"
+if ! command -v emcc >/dev/null; then
+  if [ -x /usr/bin/emcc ]; then PATH="/usr/bin:$PATH"
+  elif [ -f /etc/debian_version ] && [ "$(id -u)" = 0 ]; then
+    say "emcc not found: installing Debian's emscripten package"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq emscripten >/dev/null
+  else
+    say "emcc not found. Install it with:  sudo apt-get update && sudo apt-get install -y emscripten"
+    say "(or activate an emsdk: source /path/to/emsdk/emsdk_env.sh)"; exit 1
+  fi
+fi
+# Debian's emcc needs Debian's acorn; with a Node that is not Debian's it is only found through NODE_PATH.
+if [ -d /usr/share/nodejs/acorn ]; then export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"; fi
+emcc_version=$(emcc --version 2>/dev/null | head -1)
+say "emcc: $emcc_version ($(command -v emcc))"
+
+# ---- OpenSSL's static libraries, cached by everything that changes them --------------------------
+patches=(openssl-src/patches/*.patch)
+key=$( { echo "$OPENSSL_VERSION $OPENSSL_SHA256 $OPENSSL_TARGET $OPENSSL_CFLAGS"; printf '%s\n' "${OPENSSL_OPTIONS[@]}";
+  cat "${patches[@]}"; echo "$emcc_version"; } | sha256sum | cut -c1-16)
+tree="$cache/build-$key/openssl-$OPENSSL_VERSION"
+if [ -f "$cache/build-$key/.done" ]; then
+  step "OpenSSL $OPENSSL_VERSION libraries: cached ($cache/build-$key)"
+else
+  step "fetch + verify OpenSSL $OPENSSL_VERSION"
+  tarball=$(bash openssl-src/fetch.sh)
+  step "extract + patch"
+  rm -rf "$cache/build-$key"; mkdir -p "$cache/build-$key"
+  tar -xzf "$tarball" -C "$cache/build-$key"
+  for p in "${patches[@]}"; do say "patch $(basename "$p")"; patch -s -p1 -d "$tree" <"$p"; done
+  step "configure ($OPENSSL_TARGET ${#OPENSSL_OPTIONS[@]} options)"
+  (cd "$tree" && CFLAGS="$OPENSSL_CFLAGS" emconfigure ./Configure "$OPENSSL_TARGET" "${OPENSSL_OPTIONS[@]}" >configure.log 2>&1) \
+    || { tail -20 "$tree/configure.log"; exit 1; }
+  # emconfigure sets CC=emcc and CROSS_COMPILE=em: together they make "ememcc". Empty the prefix.
+  sed -i 's/^CROSS_COMPILE=.*/CROSS_COMPILE=/' "$tree/Makefile"
+  total=$(cd "$tree" && make -n build_libs 2>/dev/null | grep -c -- ' -c -o ' || true)
+  step "compile libcrypto + libssl ($total units, $(nproc) jobs)"
+  start=$(date +%s)
+  (cd "$tree" && emmake make -j"$(nproc)" build_libs 2>&1) | awk -v total="$total" -v logf="$tree/make.log" '
+    { print > logf }
+    / -c -o / { n++; if (n % 50 == 0 || n == total) printf "[build] compile %d/%d\n", n, total; fflush() }
+    /error:/ { print; fflush() }'
+  [ "${PIPESTATUS[0]}" = 0 ] || { tail -30 "$tree/make.log"; exit 1; }
+  [ -f "$tree/libssl.a" ] && [ -f "$tree/libcrypto.a" ] || { say "libssl.a/libcrypto.a missing"; exit 1; }
+  say "OpenSSL built in $(( $(date +%s) - start ))s"
+  touch "$cache/build-$key/.done"
+fi
+
+# ---- our glue + link ---------------------------------------------------------------------------
+glue=(wasm/glue/*.c)
+exports=$(grep -hoE '^[A-Za-z_][A-Za-z0-9_]*' wasm/exports.txt | sed 's/^/_/' | paste -sd, -)
+link_flags=(
+  -O3
+  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createOpenSSLModule
+  -sENVIRONMENT=web          # one shared path for every runtime: the loader hands over the wasm bytes,
+                             # so Node, Deno and Bun never reach Emscripten's Node branch (require/__dirname)
+  -sFILESYSTEM=0             # no virtual filesystem: every input is a byte array
+  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sTOTAL_STACK=1MB
+  -sABORTING_MALLOC=0        # out of memory returns NULL to OpenSSL instead of aborting the instance
+  -sEXPORTED_FUNCTIONS="$exports"
+  -sEXPORTED_RUNTIME_METHODS=[]
+  -lexports.js               # keeps wasm export names unminified: the binding takes the raw exports by name
+  -sINCOMING_MODULE_JS_API=[instantiateWasm,wasmBinary,oswHost,print,printErr]
+  --js-library wasm/host.js
+)
+stamp=$( { echo "$key"; cat "${glue[@]}" wasm/host.js wasm/exports.txt build.sh; } | sha256sum | cut -c1-16)
+if [ $force = 0 ] && [ -f "$out/openssl.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+  step "wasm/dist is up to date ($stamp)"
+else
+  step "compile glue (${#glue[@]} files) + link"
+  mkdir -p "$out"
+  # The glue reads a few OpenSSL internals (the session refcount, cache membership): it compiles
+  # against the build tree's private headers, never against a second copy of them.
+  emcc "${link_flags[@]}" -I"$tree/include" -I"$tree" -Iwasm/glue \
+    "${glue[@]}" "$tree/libssl.a" "$tree/libcrypto.a" -o "$out/openssl.mjs"
+  echo "$stamp" >"$out/.stamp"
+fi
+cp "$tree/LICENSE.txt" "$out/LICENSE.OpenSSL"
+
+step "artifacts"
+for f in "$out/openssl.wasm" "$out/openssl.mjs"; do
+  raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)
+  br=$(if command -v brotli >/dev/null; then brotli -q 11 -c "$f" | wc -c; else echo n/a; fi)
+  printf '[build] %-22s raw %8s  gzip %8s  brotli %8s bytes\n' "$(basename "$f")" "$raw" "$gz" "$br"
+done

@@ -1,0 +1,115 @@
+/**
+ * The module's exports with their C types: the one list the binding is typed from.
+ * Pointers are branded numbers, so a session pointer cannot be passed where a context is expected.
+ * wasm/exports.txt names the same symbols for the linker; a test checks that both agree.
+ */
+
+declare const ctype: unique symbol;
+/** A C pointer into one instance's linear memory. */
+export type Ptr<T extends string> = number & { readonly [ctype]: T };
+
+export type SessionPtr = Ptr<'SSL_SESSION*'>;
+export type CipherPtr = Ptr<'const SSL_CIPHER*'>;
+export type CtxPtr = Ptr<'SSL_CTX*'>;
+export type SslPtr = Ptr<'SSL*'>;
+export type BytePtr = Ptr<'unsigned char*'>;
+export type CharPtr = Ptr<'const char*'>;
+/** Pointer to a 32-bit out-parameter slot (size_t*, unsigned int*, pointer*). */
+export type OutPtr = Ptr<'out*'>;
+/** Pointer to an X509 or EVP_PKEY inside the module. */
+export type X509Ptr = Ptr<'X509*'>;
+export type PkeyPtr = Ptr<'EVP_PKEY*'>;
+
+export const NULL = 0 as Ptr<never>;
+
+export interface Exports {
+  memory: WebAssembly.Memory;
+  malloc(n: number): BytePtr;
+  free(p: number): void;
+  osw_malloc(n: number): BytePtr;
+  osw_free(p: number): void;
+
+  OpenSSL_version(type: number): CharPtr;
+  OPENSSL_init_ssl(opts: number, settings: number): number;
+  RAND_status(): number;
+  RAND_bytes(buf: BytePtr, n: number): number;
+  ERR_get_error_all(file: OutPtr, line: OutPtr, func: OutPtr, data: OutPtr, flags: OutPtr): number;
+  ERR_error_string_n(code: number, buf: BytePtr, len: number): void;
+  ERR_lib_error_string(code: number): CharPtr;
+  ERR_reason_error_string(code: number): CharPtr;
+  ERR_clear_error(): void;
+
+  SSL_SESSION_new(): SessionPtr;
+  SSL_SESSION_dup(s: SessionPtr): SessionPtr;
+  SSL_SESSION_up_ref(s: SessionPtr): number;
+  SSL_SESSION_free(s: SessionPtr): void;
+  osw_session_refs(s: SessionPtr): number;
+  osw_session_owner(s: SessionPtr): CtxPtr;
+  osw_trace_enable(on: number): void;
+  osw_trace_buffer(): Ptr<'int*'>;
+  osw_trace_count(): number;
+  osw_trace_reset(): number;
+  osw_session_to_der(s: SessionPtr, outlen: OutPtr): BytePtr;
+  osw_session_from_der(der: BytePtr, len: number): SessionPtr;
+  osw_session_to_pem(s: SessionPtr, outlen: OutPtr): BytePtr;
+  osw_session_from_pem(pem: BytePtr, len: number): SessionPtr;
+  osw_session_print(s: SessionPtr, outlen: OutPtr): BytePtr;
+  osw_session_print_keylog(s: SessionPtr, outlen: OutPtr): BytePtr;
+  osw_session_peer_der(s: SessionPtr, outlen: OutPtr): BytePtr;
+  osw_session_get_time(s: SessionPtr): number;
+  osw_session_set_time(s: SessionPtr, t: number): number;
+
+  SSL_SESSION_get_id(s: SessionPtr, len: OutPtr): BytePtr;
+  SSL_SESSION_set1_id(s: SessionPtr, id: BytePtr, len: number): number;
+  SSL_SESSION_get0_id_context(s: SessionPtr, len: OutPtr): BytePtr;
+  SSL_SESSION_set1_id_context(s: SessionPtr, ctx: BytePtr, len: number): number;
+  SSL_SESSION_get_timeout(s: SessionPtr): number;
+  SSL_SESSION_set_timeout(s: SessionPtr, t: number): number;
+  SSL_SESSION_get_protocol_version(s: SessionPtr): number;
+  SSL_SESSION_set_protocol_version(s: SessionPtr, v: number): number;
+  SSL_SESSION_get0_cipher(s: SessionPtr): CipherPtr;
+  SSL_SESSION_set_cipher(s: SessionPtr, c: CipherPtr): number;
+  SSL_SESSION_get0_hostname(s: SessionPtr): CharPtr;
+  SSL_SESSION_set1_hostname(s: SessionPtr, name: BytePtr): number;
+  SSL_SESSION_get0_alpn_selected(s: SessionPtr, alpn: OutPtr, len: OutPtr): void;
+  SSL_SESSION_set1_alpn_selected(s: SessionPtr, alpn: BytePtr, len: number): number;
+  SSL_SESSION_get_master_key(s: SessionPtr, out: BytePtr, outlen: number): number;
+  SSL_SESSION_set1_master_key(s: SessionPtr, key: BytePtr, len: number): number;
+  SSL_SESSION_get_max_early_data(s: SessionPtr): number;
+  SSL_SESSION_set_max_early_data(s: SessionPtr, n: number): number;
+  SSL_SESSION_get0_ticket_appdata(s: SessionPtr, data: OutPtr, len: OutPtr): number;
+  SSL_SESSION_set1_ticket_appdata(s: SessionPtr, data: BytePtr, len: number): number;
+  SSL_SESSION_is_resumable(s: SessionPtr): number;
+  SSL_SESSION_has_ticket(s: SessionPtr): number;
+  SSL_SESSION_get0_ticket(s: SessionPtr, tick: OutPtr, len: OutPtr): void;
+  SSL_SESSION_get_ticket_lifetime_hint(s: SessionPtr): number;
+  SSL_CIPHER_get_name(c: CipherPtr): CharPtr;
+  SSL_CIPHER_standard_name(c: CipherPtr): CharPtr;
+  SSL_CIPHER_get_id(c: CipherPtr): number;
+  SSL_CIPHER_get_version(c: CipherPtr): CharPtr;
+}
+
+/** Every export name, checked against `Exports` by the compiler in both directions. */
+export const EXPORT_NAMES = Object.keys({
+  memory: 1, malloc: 1, free: 1, osw_malloc: 1, osw_free: 1,
+  OpenSSL_version: 1, OPENSSL_init_ssl: 1, RAND_status: 1, RAND_bytes: 1,
+  ERR_get_error_all: 1, ERR_error_string_n: 1, ERR_lib_error_string: 1, ERR_reason_error_string: 1, ERR_clear_error: 1,
+  SSL_SESSION_new: 1, SSL_SESSION_dup: 1, SSL_SESSION_up_ref: 1, SSL_SESSION_free: 1,
+  osw_session_refs: 1, osw_session_owner: 1,
+  osw_trace_enable: 1, osw_trace_buffer: 1, osw_trace_count: 1, osw_trace_reset: 1,
+  osw_session_to_der: 1, osw_session_from_der: 1, osw_session_to_pem: 1, osw_session_from_pem: 1,
+  osw_session_print: 1, osw_session_print_keylog: 1, osw_session_peer_der: 1,
+  osw_session_get_time: 1, osw_session_set_time: 1,
+  SSL_SESSION_get_id: 1, SSL_SESSION_set1_id: 1, SSL_SESSION_get0_id_context: 1, SSL_SESSION_set1_id_context: 1,
+  SSL_SESSION_get_timeout: 1, SSL_SESSION_set_timeout: 1,
+  SSL_SESSION_get_protocol_version: 1, SSL_SESSION_set_protocol_version: 1,
+  SSL_SESSION_get0_cipher: 1, SSL_SESSION_set_cipher: 1,
+  SSL_SESSION_get0_hostname: 1, SSL_SESSION_set1_hostname: 1,
+  SSL_SESSION_get0_alpn_selected: 1, SSL_SESSION_set1_alpn_selected: 1,
+  SSL_SESSION_get_master_key: 1, SSL_SESSION_set1_master_key: 1,
+  SSL_SESSION_get_max_early_data: 1, SSL_SESSION_set_max_early_data: 1,
+  SSL_SESSION_get0_ticket_appdata: 1, SSL_SESSION_set1_ticket_appdata: 1,
+  SSL_SESSION_is_resumable: 1, SSL_SESSION_has_ticket: 1, SSL_SESSION_get0_ticket: 1,
+  SSL_SESSION_get_ticket_lifetime_hint: 1,
+  SSL_CIPHER_get_name: 1, SSL_CIPHER_standard_name: 1, SSL_CIPHER_get_id: 1, SSL_CIPHER_get_version: 1,
+} satisfies Record<keyof Exports, 1>) as (keyof Exports)[];

@@ -1,0 +1,140 @@
+/**
+ * Raw typed access to one instance's exports: copy bytes in and out of the WASM heap, read C
+ * strings, drain OpenSSL's error queue and the reference trace. Knows nothing about ownership.
+ */
+import { OpenSSLError, type OpenSSLErrorEntry } from '../errors.js';
+import type { BytePtr, CharPtr, Exports, OutPtr, SessionPtr } from './abi.js';
+
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+/** One refcount change reported by OpenSSL (patch 0001). */
+export interface TraceRecord {
+  ptr: SessionPtr;
+  /** 0 created, 1 up_ref, 2 free */
+  op: 0 | 1 | 2;
+  refs: number;
+}
+
+export class Binding {
+  private heap: Uint8Array;
+  /** Four 32-bit out-parameter slots, allocated once per instance. */
+  readonly out: readonly [OutPtr, OutPtr, OutPtr, OutPtr, OutPtr];
+
+  constructor(readonly x: Exports) {
+    this.heap = new Uint8Array(x.memory.buffer);
+    const base = x.malloc(32);
+    this.out = [0, 4, 8, 12, 16].map((o) => (base + o) as OutPtr) as unknown as Binding['out'];
+  }
+
+  /** The heap as bytes; re-created after the memory grew. */
+  u8(): Uint8Array {
+    if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
+    return this.heap;
+  }
+
+  readU32(p: number): number {
+    const h = this.u8();
+    return (h[p] | (h[p + 1] << 8) | (h[p + 2] << 16) | (h[p + 3] << 24)) >>> 0;
+  }
+
+  /** A NUL-terminated C string, or null for NULL. */
+  cstring(p: CharPtr | number): string | null {
+    if (p === 0) return null;
+    const h = this.u8();
+    let end = p;
+    while (h[end] !== 0) end++;
+    return utf8.decode(h.subarray(p, end));
+  }
+
+  /** A copy of len bytes at p (an empty array for NULL). */
+  copyOut(p: number, len: number): Uint8Array {
+    if (p === 0 || len === 0) return new Uint8Array(0);
+    return this.u8().slice(p, p + len);
+  }
+
+  /** Copies bytes into fresh heap memory; the caller frees it with x.free. */
+  copyIn(bytes: Uint8Array, nulTerminate = false): BytePtr {
+    const p = this.x.malloc(bytes.length + (nulTerminate ? 1 : 0) || 1);
+    if (p === 0) throw new RangeError(`out of WebAssembly memory copying ${bytes.length} bytes in`);
+    const h = this.u8();
+    h.set(bytes, p);
+    if (nulTerminate) h[p + bytes.length] = 0;
+    return p;
+  }
+
+  /** Runs fn with bytes copied into the heap, then frees the copy (cleansed: it may be a secret). */
+  withBytes<T>(bytes: Uint8Array, fn: (p: BytePtr, len: number) => T, nulTerminate = false): T {
+    const p = this.copyIn(bytes, nulTerminate);
+    try {
+      return fn(p, bytes.length);
+    } finally {
+      this.u8().fill(0, p, p + bytes.length);
+      this.x.free(p);
+    }
+  }
+
+  withString<T>(text: string, fn: (p: BytePtr, len: number) => T): T {
+    return this.withBytes(utf8Encoder.encode(text), fn, true);
+  }
+
+  /** Takes a glue-allocated buffer whose length is in out[0]: copies it out and frees it. */
+  takeBuffer(p: BytePtr): Uint8Array | null {
+    if (p === 0) return null;
+    const len = this.readU32(this.out[0]);
+    const bytes = this.copyOut(p, len);
+    this.u8().fill(0, p, p + len);
+    this.x.osw_free(p);
+    return bytes;
+  }
+
+  /** Drains OpenSSL's error queue (always leaving it empty). */
+  drainErrors(): OpenSSLErrorEntry[] {
+    const entries: OpenSSLErrorEntry[] = [];
+    const [file, line, func, data, flags] = this.out;
+    for (;;) {
+      const code = this.x.ERR_get_error_all(file, line, func, data, flags);
+      if (code === 0) break;
+      const textBuf = this.x.malloc(256);
+      this.x.ERR_error_string_n(code, textBuf, 256);
+      const text = this.cstring(textBuf as number as CharPtr) ?? '';
+      this.x.free(textBuf);
+      const funcName = this.cstring(this.readU32(func));
+      const dataText = (this.readU32(flags) & 0x02) !== 0 ? this.cstring(this.readU32(data)) : null;
+      entries.push({
+        code: code >>> 0,
+        library: this.cstring(this.x.ERR_lib_error_string(code)) ?? `lib(${(code >>> 23) & 0xff})`,
+        reason: this.cstring(this.x.ERR_reason_error_string(code)) ?? `reason(${code & 0x7fffff})`,
+        text,
+        ...(funcName ? { func: funcName } : {}),
+        ...(dataText ? { data: dataText } : {}),
+      });
+    }
+    return entries;
+  }
+
+  /** An OpenSSLError carrying (and clearing) the current error queue. */
+  error(operation: string): OpenSSLError {
+    return new OpenSSLError(operation, this.drainErrors());
+  }
+
+  /** Reads and empties the reference trace; `lost` counts events dropped by a full buffer. */
+  drainTrace(): { records: TraceRecord[]; lost: number } {
+    const n = this.x.osw_trace_count();
+    const records: TraceRecord[] = [];
+    if (n === 0) return { records, lost: 0 };
+    {
+      const base = this.x.osw_trace_buffer() >>> 2;
+      const words = new Int32Array(this.x.memory.buffer, base * 4, n * 3);
+      for (let i = 0; i < n; i++) {
+        records.push({
+          ptr: (words[i * 3] >>> 0) as SessionPtr,
+          op: words[i * 3 + 1] as 0 | 1 | 2,
+          refs: words[i * 3 + 2],
+        });
+      }
+    }
+    const lost = this.x.osw_trace_reset();
+    return { records, lost };
+  }
+}

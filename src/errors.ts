@@ -1,0 +1,149 @@
+/**
+ * Every error this package throws. One base class; ownership errors carry the session id (and, in
+ * debug mode, where the session was created and released). No message ever contains key material.
+ */
+
+/** Base class of every error thrown by openssl-session-wasm. */
+export class OpenSSLWasmError extends Error {
+  override name = 'OpenSSLWasmError';
+}
+
+/** Where an object was created or released (filled in debug mode only). */
+export interface Provenance {
+  created?: string;
+  released?: string;
+}
+
+/** Base of the errors that protect reference counts: the call was refused before reaching C. */
+export class OwnershipError extends OpenSSLWasmError {
+  override name = 'OwnershipError';
+  constructor(
+    message: string,
+    /** The ledger's stable id of the session ("S3"), never its address. */
+    readonly sessionId: string,
+    readonly provenance: Provenance = {},
+  ) {
+    super(message + formatProvenance(provenance));
+  }
+}
+
+function formatProvenance(p: Provenance): string {
+  let s = '';
+  if (p.created) s += `\n  created at:\n${indent(p.created)}`;
+  if (p.released) s += `\n  released at:\n${indent(p.released)}`;
+  return s;
+}
+
+function indent(stack: string): string {
+  return stack
+    .split('\n')
+    .map((l) => `    ${l.trim()}`)
+    .join('\n');
+}
+
+/** free on a handle whose references are all released. */
+export class DoubleFreeError extends OwnershipError {
+  override name = 'DoubleFreeError';
+}
+
+/** Any use of a handle whose references are all released. */
+export class UseAfterFreeError extends OwnershipError {
+  override name = 'UseAfterFreeError';
+}
+
+/**
+ * SSL_SESSION_free on a reference the JS side never took: a view (SSL_get_session, get0), or a
+ * session only a connection or cache holds. SSL_SESSION_free(3): free only what you up_ref'd or
+ * got from SSL_get1_session, d2i_SSL_SESSION, SSL_SESSION_new or SSL_SESSION_dup.
+ */
+export class NotOwnedError extends OwnershipError {
+  override name = 'NotOwnedError';
+}
+
+/** A view used after what it was borrowed from changed or went away. */
+export class BorrowExpiredError extends OwnershipError {
+  override name = 'BorrowExpiredError';
+}
+
+/** An object from another instance (each loadOpenSSL() has its own memory). */
+export class ForeignObjectError extends OwnershipError {
+  override name = 'ForeignObjectError';
+}
+
+/** One leaked session, as reported by ledger.assertNoLeaks(). */
+export interface LeakReport {
+  sessionId: string;
+  /** References the JS side still holds. */
+  jsReferences: number;
+  /** OpenSSL's own count. */
+  cReferences: number;
+  created?: string;
+}
+
+/** ledger.assertNoLeaks() found references the JS side still holds. */
+export class LeakError extends OpenSSLWasmError {
+  override name = 'LeakError';
+  constructor(readonly leaks: readonly LeakReport[]) {
+    super(
+      `${leaks.length} leaked session reference(s): ` +
+        leaks
+          .map(
+            (l) =>
+              `${l.sessionId} (JS holds ${l.jsReferences}, C count ${l.cReferences})` +
+              (l.created ? `\n  created at:\n${indent(l.created)}` : ''),
+          )
+          .join('; '),
+    );
+  }
+}
+
+/** One entry of OpenSSL's error queue. */
+export interface OpenSSLErrorEntry {
+  code: number;
+  library: string;
+  reason: string;
+  /** ERR_error_string_n's text: "error:0A000086:SSL routines::certificate verify failed". */
+  text: string;
+  func?: string;
+  data?: string;
+}
+
+/** A failure inside OpenSSL, with OpenSSL's error queue as it was at the failure. */
+export class OpenSSLError extends OpenSSLWasmError {
+  override name = 'OpenSSLError';
+  constructor(
+    readonly operation: string,
+    readonly queue: readonly OpenSSLErrorEntry[],
+  ) {
+    const first = queue[0];
+    super(
+      `${operation} failed` +
+        (first ? `: ${first.text}${first.data ? ` (${first.data})` : ''}` : ' (OpenSSL queued no error)'),
+    );
+  }
+  /** OpenSSL's packed code of the first queued error (0 when none). */
+  get code(): number {
+    return this.queue[0]?.code ?? 0;
+  }
+}
+
+/** The platform has no cryptographically secure RNG (crypto.getRandomValues); nothing is seeded. */
+export class EntropyUnavailableError extends OpenSSLWasmError {
+  override name = 'EntropyUnavailableError';
+}
+
+/** The instance trapped (out of memory at its cap, an abort) and refuses every later call. */
+export class InstanceFailedError extends OpenSSLWasmError {
+  override name = 'InstanceFailedError';
+  constructor(override readonly cause: unknown) {
+    super(
+      `this OpenSSL instance failed and can no longer be used: ${String(cause instanceof Error ? cause.message : cause)}. ` +
+        'Other instances are unaffected; load a new one with loadOpenSSL().',
+    );
+  }
+}
+
+/** An argument of the wrong type or range, refused before reaching C. */
+export class InvalidArgumentError extends OpenSSLWasmError {
+  override name = 'InvalidArgumentError';
+}

@@ -1,0 +1,30 @@
+/**
+ * openssl-session-wasm: OpenSSL 3.5 LTS compiled to WebAssembly, with a typed SSL_SESSION facade
+ * and an ownership ledger. Start with `const ossl = await loadOpenSSL()`.
+ */
+import { instantiate, type LoadOptions } from './load.js';
+import { OpenSSL } from './openssl.js';
+
+export type { LoadOptions } from './load.js';
+export { OpenSSL, type SessionLike } from './openssl.js';
+export { Session, SessionView, disposeSymbol } from './session/session.js';
+export type { Cipher } from './session/fields.js';
+export type { Ledger, Holder, HoldersReport, LiveSession, LedgerStats } from './ledger/ledger.js';
+export type { LedgerEvent, EventOp } from './ledger/events.js';
+export * from './errors.js';
+
+/**
+ * Loads one independent OpenSSL instance (its own WebAssembly memory, RNG, ledger).
+ * Throws EntropyUnavailableError where the platform has no crypto.getRandomValues.
+ */
+export async function loadOpenSSL(options: LoadOptions = {}): Promise<OpenSSL> {
+  const binding = await instantiate(options);
+  return new OpenSSL(binding, {
+    debug: options.debug ?? false,
+    trace: options.trace ?? true,
+    onLeak:
+      options.onLeak ??
+      ((id) =>
+        console.warn(`openssl-session-wasm: session ${id} was garbage-collected while still holding a reference (missing free())`)),
+  });
+}

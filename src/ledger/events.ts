@@ -1,0 +1,60 @@
+/** The ledger's event record: what happened to which session's references, and who caused it. */
+
+/** What changed a reference count. JS operations carry their API name in `via`. */
+export type EventOp =
+  | 'new' // SSL_SESSION_new
+  | 'dup' // SSL_SESSION_dup
+  | 'd2i' // d2i_SSL_SESSION
+  | 'pem_read' // PEM_read_SSL_SESSION
+  | 'get1' // SSL_get1_session and the new-session callback: a reference handed to JS
+  | 'up_ref'
+  | 'free'
+  | 'created' // OpenSSL created a session on its own (a handshake, a ticket)
+  | 'destroyed'; // the count reached 0 and OpenSSL freed the memory
+
+export interface LedgerEvent {
+  /** Increasing sequence number, per instance. */
+  seq: number;
+  op: EventOp;
+  /** The ledger's stable session id ("S3"), never the address. */
+  session: string;
+  /** OpenSSL's own reference count after the event (0: freed). */
+  refs: number;
+  /** Who did it: a JS call, or OpenSSL on its own (inside a handshake, a cache operation, SSL_free). */
+  cause: 'js' | 'openssl';
+  /** The JS API call this happened in ("SSL_SESSION_up_ref", "Connection C2 handshake"). */
+  via: string;
+  /** The holder that took or dropped the reference, when known ("C2", "X1 cache", "handle H4"). */
+  holder?: string;
+  /** The JS stack, in debug mode. */
+  stack?: string;
+}
+
+/** Keeps the newest `capacity` events (all of them in debug mode) without unbounded growth. */
+export class EventLog {
+  private ring: LedgerEvent[] = [];
+  private start = 0;
+  seq = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  push(event: Omit<LedgerEvent, 'seq'>): LedgerEvent {
+    const e = { seq: ++this.seq, ...event } as LedgerEvent;
+    if (this.ring.length < this.capacity) this.ring.push(e);
+    else {
+      this.ring[this.start] = e;
+      this.start = (this.start + 1) % this.capacity;
+    }
+    return e;
+  }
+
+  /** Oldest first. */
+  all(): LedgerEvent[] {
+    return this.ring.slice(this.start).concat(this.ring.slice(0, this.start));
+  }
+
+  clear(): void {
+    this.ring = [];
+    this.start = 0;
+  }
+}

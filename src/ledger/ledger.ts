@@ -1,0 +1,363 @@
+/**
+ * The ledger: one per instance. It knows every live session (by a stable id, not its address),
+ * how many references the JS side holds through each handle, and what OpenSSL's own count is;
+ * it records every reference event with its cause, and answers who holds a session.
+ */
+import type { SessionPtr } from '../binding/abi.js';
+import type { Binding, TraceRecord } from '../binding/binding.js';
+import { LeakError, type LeakReport } from '../errors.js';
+import { type EventOp, EventLog, type LedgerEvent } from './events.js';
+
+/** What the ledger knows of one SSL_SESSION. Identity is this object, never the address. */
+export class SessionRecord {
+  /** False once OpenSSL freed the session (its address may then be reused by another). */
+  alive = true;
+  /** References the JS side holds, summed over its handles. */
+  jsRefs = 0;
+  /** Handles (and views that took a reference) currently holding references. */
+  readonly owners = new Set<Ownership>();
+  created?: string;
+  released?: string;
+  constructor(
+    readonly ptr: SessionPtr,
+    readonly id: string,
+  ) {}
+}
+
+/** The ownership state behind one JS object (a Session handle, or a view that took references). */
+export interface Ownership {
+  readonly id: string;
+  readonly record: SessionRecord;
+  /** References held through this object (a Session starts at 1, a view at 0). */
+  held: number;
+  /** Whether this object ever owned a reference (distinguishes double free from freeing a borrow). */
+  owned: boolean;
+  created?: string;
+  released?: string;
+}
+
+/** One holder of a session's references. */
+export interface Holder {
+  kind: 'handle' | 'connection' | 'cache';
+  /** "H4" (a JS handle), "C2" (a connection), "X1" (a context's cache). */
+  id: string;
+  references: number;
+}
+
+export interface HoldersReport {
+  session: string;
+  /** OpenSSL's own count. */
+  cReferences: number;
+  jsReferences: number;
+  holders: Holder[];
+  /** References no known holder accounts for (OpenSSL-internal, e.g. a handshake in progress). */
+  unattributed: number;
+}
+
+export interface LiveSession {
+  session: string;
+  cReferences: number;
+  jsReferences: number;
+  handles: string[];
+  created?: string;
+}
+
+export interface LedgerStats {
+  liveSessions: number;
+  jsReferences: number;
+  /** Events by operation, JS-caused and OpenSSL-caused separately. */
+  js: Partial<Record<EventOp, number>>;
+  openssl: Partial<Record<EventOp, number>>;
+  /** Calls refused before reaching C (double free, use after free, ...). */
+  refused: number;
+  /** Times OpenSSL's count fell below what JS holds: a bug, reported in violations(). */
+  violations: number;
+  /** Trace records lost to a full buffer (should stay 0). */
+  lostTraceEvents: number;
+}
+
+/** A source of holders outside the JS handles: live connections, context caches. */
+export type HolderSource = (ptr: SessionPtr) => Holder[];
+
+const OPS: Record<0 | 1 | 2, EventOp> = { 0: 'created', 1: 'up_ref', 2: 'free' };
+
+export class Ledger {
+  private readonly records = new Map<number, SessionRecord>();
+  private readonly log: EventLog;
+  private readonly holderSources = new Set<HolderSource>();
+  private readonly pending: TraceRecord[] = [];
+  private readonly violationList: string[] = [];
+  private nextSession = 0;
+  private nextHandle = 0;
+  private context: { via: string; holder?: string } = { via: 'OpenSSL' };
+  private readonly counts = { js: {} as Partial<Record<EventOp, number>>, openssl: {} as Partial<Record<EventOp, number>> };
+  private refusedCount = 0;
+  private lost = 0;
+
+  constructor(
+    private readonly b: Binding,
+    readonly debug: boolean,
+    readonly tracing: boolean,
+  ) {
+    this.log = new EventLog(debug ? 1_000_000 : 10_000);
+    b.x.osw_trace_enable(tracing ? 1 : 0);
+  }
+
+  // ---- public questions ------------------------------------------------------------------------
+
+  /** The newest events, oldest first (the last 10,000; in debug mode the last 1,000,000). */
+  events(): LedgerEvent[] {
+    this.flush();
+    return this.log.all();
+  }
+
+  /** Every session the ledger knows alive (with tracing: every live SSL_SESSION in the instance). */
+  live(): LiveSession[] {
+    this.flush();
+    return [...this.records.values()].map((r) => ({
+      session: r.id,
+      cReferences: this.b.x.osw_session_refs(r.ptr),
+      jsReferences: r.jsRefs,
+      handles: [...r.owners].map((o) => o.id),
+      ...(r.created ? { created: r.created } : {}),
+    }));
+  }
+
+  stats(): LedgerStats {
+    this.flush();
+    let js = 0;
+    for (const r of this.records.values()) js += r.jsRefs;
+    return {
+      liveSessions: this.records.size,
+      jsReferences: js,
+      js: { ...this.counts.js },
+      openssl: { ...this.counts.openssl },
+      refused: this.refusedCount,
+      violations: this.violationList.length,
+      lostTraceEvents: this.lost,
+    };
+  }
+
+  /** Invariant violations seen (OpenSSL's count below what JS holds): each one is a bug. */
+  violations(): string[] {
+    return [...this.violationList];
+  }
+
+  /** Who holds references to `session` (a Session or SessionView): JS handles, connections, caches. */
+  holders(session: unknown): HoldersReport {
+    return this.holdersOf(this.resolve(session));
+  }
+
+  /** Maps a public session object to its record; installed by the session layer above. */
+  resolve: (session: unknown) => SessionRecord = () => {
+    throw new TypeError('no session layer installed');
+  };
+
+  /** Who holds references to the session: JS handles, connections, context caches. */
+  holdersOf(record: SessionRecord): HoldersReport {
+    this.flush();
+    const cReferences = record.alive ? this.b.x.osw_session_refs(record.ptr) : 0;
+    const holders: Holder[] = [...record.owners].map((o) => ({ kind: 'handle', id: o.id, references: o.held }));
+    if (record.alive) for (const source of this.holderSources) holders.push(...source(record.ptr));
+    const known = holders.reduce((n, h) => n + h.references, 0);
+    return {
+      session: record.id,
+      cReferences,
+      jsReferences: record.jsRefs,
+      holders,
+      unattributed: Math.max(0, cReferences - known),
+    };
+  }
+
+  /** Throws LeakError naming every session the JS side still holds references to. */
+  assertNoLeaks(): void {
+    this.flush();
+    const leaks: LeakReport[] = [];
+    for (const r of this.records.values()) {
+      if (r.jsRefs > 0) {
+        leaks.push({
+          sessionId: r.id,
+          jsReferences: r.jsRefs,
+          cReferences: this.b.x.osw_session_refs(r.ptr),
+          ...(r.created ? { created: r.created } : {}),
+        });
+      }
+    }
+    if (leaks.length > 0) throw new LeakError(leaks);
+  }
+
+  // ---- used by the layers above ----------------------------------------------------------------
+
+  /** Registers a source of holders (a connection, a context cache); returns its removal. */
+  addHolderSource(source: HolderSource): () => void {
+    this.holderSources.add(source);
+    return () => this.holderSources.delete(source);
+  }
+
+  /** Runs one JS operation; OpenSSL's own reference changes inside it are attributed to `via`. */
+  run<T>(via: string, holder: string | undefined, fn: () => T): T {
+    const outer = this.context;
+    this.context = holder === undefined ? { via } : { via, holder };
+    try {
+      return fn();
+    } finally {
+      this.flush();
+      this.context = outer;
+    }
+  }
+
+  /** Counts a refused call (the refusal itself is the thrown error). */
+  refused(): void {
+    this.refusedCount++;
+  }
+
+  stack(): string | undefined {
+    return this.debug ? new Error().stack?.split('\n').slice(3).join('\n') : undefined;
+  }
+
+  /** The record of a live session at ptr, creating it when the ledger has not seen it yet. */
+  recordFor(ptr: SessionPtr): SessionRecord {
+    this.drain();
+    this.processPending(null);
+    let r = this.records.get(ptr);
+    if (!r || !r.alive) {
+      r = new SessionRecord(ptr, `S${++this.nextSession}`);
+      if (this.debug) r.created = this.stack();
+      this.records.set(ptr, r);
+    }
+    return r;
+  }
+
+  /**
+   * JS now holds one more reference to ptr, which the call just made gave it (new, dup, d2i, PEM
+   * read, get1): records the event and returns the ownership for a new handle.
+   */
+  adopt(ptr: SessionPtr, op: EventOp, via: string, opcode: 0 | 1): Ownership {
+    const refs = this.consume(ptr, opcode, op, via);
+    const record = this.records.get(ptr) ?? this.recordFor(ptr);
+    const own = this.newOwnership(record, 1);
+    record.jsRefs++;
+    record.owners.add(own);
+    this.check(record, refs);
+    return own;
+  }
+
+  /** A new, empty ownership (a view that has not taken a reference). */
+  newOwnership(record: SessionRecord, held: number): Ownership {
+    const own: Ownership = { id: `H${++this.nextHandle}`, record, held, owned: held > 0 };
+    if (this.debug) own.created = this.stack();
+    return own;
+  }
+
+  /** After SSL_SESSION_up_ref succeeded for `own`. */
+  tookReference(own: Ownership, via: string): void {
+    const refs = this.consume(own.record.ptr, 1, 'up_ref', via);
+    own.held++;
+    own.owned = true;
+    own.record.jsRefs++;
+    own.record.owners.add(own);
+    this.check(own.record, refs);
+  }
+
+  /** Call just before SSL_SESSION_free for `own`; returns the count to expect without tracing. */
+  beforeRelease(own: Ownership): number {
+    return this.tracing ? -1 : this.b.x.osw_session_refs(own.record.ptr) - 1;
+  }
+
+  /** After SSL_SESSION_free released one reference held through `own`. */
+  releasedReference(own: Ownership, via: string, expected: number): void {
+    const record = own.record;
+    own.held--;
+    record.jsRefs--;
+    if (own.held === 0) {
+      record.owners.delete(own);
+      if (this.debug) own.released = this.stack();
+    }
+    const refs = this.consume(record.ptr, 2, 'free', via, expected);
+    if (refs === 0) this.kill(record);
+    else if (!this.tracing && record.jsRefs === 0) this.records.delete(record.ptr); // no longer ours to follow
+    this.check(record, refs);
+  }
+
+  // ---- trace processing --------------------------------------------------------------------------
+
+  private drain(): void {
+    if (!this.tracing) return;
+    const { records, lost } = this.b.drainTrace();
+    this.lost += lost;
+    for (const r of records) this.pending.push(r);
+  }
+
+  /** Attributes every pending trace record to OpenSSL (inside the current JS call). */
+  private flush(): void {
+    this.drain();
+    this.processPending(null);
+  }
+
+  /**
+   * Finds the trace record of the JS call just made (ptr, opcode), attributing earlier records to
+   * OpenSSL; records the JS event and returns OpenSSL's count after it.
+   */
+  private consume(ptr: SessionPtr, opcode: 0 | 1 | 2, op: EventOp, via: string, expected?: number): number {
+    this.drain();
+    const match = this.processPending({ ptr, op: opcode });
+    const refs = match ? match.refs : (expected ?? this.b.x.osw_session_refs(ptr));
+    const known = this.records.get(ptr);
+    const record = known?.alive && !(opcode === 0 && !match) ? known : this.createRecord(ptr);
+    this.emit(op, record.id, refs, 'js', via);
+    return refs;
+  }
+
+  /** Applies pending records in order until `stop` matches (returned, not applied as internal). */
+  private processPending(stop: { ptr: number; op: 0 | 1 | 2 } | null): TraceRecord | null {
+    while (this.pending.length > 0) {
+      const r = this.pending.shift() as TraceRecord;
+      if (stop && r.ptr === stop.ptr && r.op === stop.op) {
+        if (r.op === 0) this.createRecord(r.ptr);
+        return r;
+      }
+      if (r.op === 0) this.createRecord(r.ptr);
+      const record = this.records.get(r.ptr) ?? this.createRecord(r.ptr);
+      this.emit(OPS[r.op], record.id, r.refs, 'openssl', this.context.via, this.context.holder);
+      if (r.op === 2 && r.refs === 0) this.kill(record);
+      else this.check(record, r.refs);
+    }
+    return null;
+  }
+
+  private createRecord(ptr: SessionPtr): SessionRecord {
+    const old = this.records.get(ptr);
+    if (old?.alive) this.kill(old); // the address was reused without the ledger seeing the free
+    const r = new SessionRecord(ptr, `S${++this.nextSession}`);
+    if (this.debug) r.created = this.stack();
+    this.records.set(ptr, r);
+    return r;
+  }
+
+  private kill(record: SessionRecord): void {
+    if (!record.alive) return;
+    record.alive = false;
+    if (this.debug) record.released = this.stack();
+    if (this.records.get(record.ptr) === record) this.records.delete(record.ptr);
+    if (record.jsRefs > 0) {
+      this.violationList.push(
+        `${record.id} was freed by OpenSSL while the JS side still held ${record.jsRefs} reference(s)`,
+      );
+    }
+  }
+
+  private check(record: SessionRecord, cRefs: number): void {
+    if (record.alive && cRefs < record.jsRefs) {
+      this.violationList.push(`${record.id}: OpenSSL's count ${cRefs} is below the ${record.jsRefs} the JS side holds`);
+    }
+  }
+
+  private emit(op: EventOp, session: string, refs: number, cause: 'js' | 'openssl', via: string, holder?: string): void {
+    const bucket = this.counts[cause];
+    bucket[op] = (bucket[op] ?? 0) + 1;
+    const event: Omit<LedgerEvent, 'seq'> = { op, session, refs, cause, via };
+    if (holder !== undefined) event.holder = holder;
+    if (this.debug) event.stack = this.stack();
+    this.log.push(event);
+  }
+}

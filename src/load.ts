@@ -1,0 +1,71 @@
+/**
+ * Find the wasm bytes -> instantiate -> binding. The only runtime-specific code of the shared path
+ * lives here: reading a file: URL in Node (whose fetch() refuses file: URLs). Emscripten's own
+ * fetch-a-path logic is never used; its glue is built for the web environment only, so Deno and Bun
+ * can never be mistaken for Node by it.
+ */
+import { EXPORT_NAMES, type Exports } from './binding/abi.js';
+import { Binding } from './binding/binding.js';
+import { EntropyUnavailableError, OpenSSLWasmError } from './errors.js';
+import createOpenSSLModule from './openssl.mjs';
+
+/** Options of loadOpenSSL(). */
+export interface LoadOptions {
+  /** Record JS stacks for every event and handle (slower; for development and teaching). */
+  debug?: boolean;
+  /** Observe the references OpenSSL takes on its own (default true). */
+  trace?: boolean;
+  /** The module's bytes, when you have them already (skips fetching). */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Where to fetch the module from (default: openssl.wasm beside this file). */
+  wasmUrl?: string | URL;
+  /** Called when a handle is garbage-collected without free(); default: a console warning. */
+  onLeak?: (sessionId: string) => void;
+}
+
+const defaultWasmUrl = (): URL => new URL('./openssl.wasm', import.meta.url);
+
+async function wasmBytes(options: LoadOptions): Promise<ArrayBuffer | Uint8Array> {
+  if (options.wasmBinary) return options.wasmBinary;
+  const url = options.wasmUrl instanceof URL ? options.wasmUrl : new URL(options.wasmUrl ?? defaultWasmUrl());
+  if (url.protocol === 'file:') {
+    // Node's fetch() rejects file: URLs; Deno and Bun read them the same way through node:fs.
+    const fsModule = 'node:fs/promises';
+    const { readFile } = (await import(/* @vite-ignore */ fsModule)) as { readFile(u: URL): Promise<Uint8Array> };
+    return readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new OpenSSLWasmError(`could not fetch ${url.href}: HTTP ${response.status}`);
+  return response.arrayBuffer();
+}
+
+/** Instantiates one independent module (its own memory) and returns its typed exports. */
+export async function instantiate(options: LoadOptions): Promise<Binding> {
+  const rng = (globalThis as { crypto?: { getRandomValues?: unknown } }).crypto;
+  if (!rng || typeof rng.getRandomValues !== 'function') {
+    throw new EntropyUnavailableError(
+      'crypto.getRandomValues is not available: OpenSSL cannot be seeded from a secure source, so it is not loaded',
+    );
+  }
+  const bytes = await wasmBytes(options);
+  const instance = await new Promise<WebAssembly.Instance>((resolve, reject) => {
+    let received: WebAssembly.Instance | undefined;
+    createOpenSSLModule({
+      instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(bytes as BufferSource, imports).then((result) => {
+          received = result.instance;
+          receive(result.instance);
+        }, reject);
+        return {};
+      },
+      print: (text) => console.log(text),
+      printErr: (text) => console.warn(text),
+    }).then(() => (received ? resolve(received) : reject(new Error('no instance'))), reject);
+  }).catch((error: unknown) => {
+    throw new OpenSSLWasmError(`could not instantiate OpenSSL's WebAssembly module: ${String(error)}`);
+  });
+  const raw = instance.exports as Record<string, unknown>;
+  const missing = EXPORT_NAMES.filter((name) => raw[name] === undefined);
+  if (missing.length > 0) throw new OpenSSLWasmError(`the wasm module lacks exports: ${missing.join(', ')}`);
+  return new Binding(raw as unknown as Exports);
+}

@@ -1,0 +1,34 @@
+#include <openssl/crypto.h>
+#include <string.h>
+#include "osw.h"
+
+/* Releases a buffer this glue or OpenSSL allocated (OPENSSL_malloc) and handed to the caller. */
+void osw_free(void *p)
+{
+    OPENSSL_free(p);
+}
+
+/* Allocates scratch space for the binding's arguments; the binding owns it and frees it with osw_free. */
+void *osw_malloc(size_t n)
+{
+    return OPENSSL_malloc(n);
+}
+
+unsigned char *osw_bio_take(BIO *bio, size_t *outlen)
+{
+    char *data = NULL;
+    long n;
+    unsigned char *copy;
+
+    *outlen = 0;
+    if (bio == NULL)
+        return NULL;
+    n = BIO_get_mem_data(bio, &data);
+    copy = OPENSSL_malloc(n > 0 ? (size_t)n : 1);
+    if (copy != NULL && n > 0) {
+        memcpy(copy, data, (size_t)n);
+        *outlen = (size_t)n;
+    }
+    BIO_free(bio);
+    return copy;
+}
