@@ -143,6 +143,37 @@ export class InstanceFailedError extends OpenSSLWasmError {
   }
 }
 
+/** A JS callback (onNewSession, onGetSession, ...) threw inside a handshake; the connection failed cleanly. */
+export class CallbackError extends OpenSSLWasmError {
+  override name = 'CallbackError';
+  constructor(
+    readonly callback: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${callback} threw: ${cause instanceof Error ? cause.message : String(cause)}; the connection was failed cleanly`);
+  }
+}
+
+/** A call that would free or restart an object OpenSSL is using right now (from inside its own callback). */
+export class ReentrancyError extends OpenSSLWasmError {
+  override name = 'ReentrancyError';
+}
+
+/** A TLS connection failed: handshake error, alert, certificate verification. Carries OpenSSL's queue. */
+export class TLSError extends OpenSSLError {
+  override name = 'TLSError';
+  constructor(
+    operation: string,
+    queue: ConstructorParameters<typeof OpenSSLError>[1],
+    /** X509_V_* code when certificate verification failed, else 0. */
+    readonly verifyResult = 0,
+    readonly verifyMessage = '',
+  ) {
+    super(operation, queue);
+    if (verifyResult !== 0) this.message += ` (certificate verification: ${verifyMessage})`;
+  }
+}
+
 /** An argument of the wrong type or range, refused before reaching C. */
 export class InvalidArgumentError extends OpenSSLWasmError {
   override name = 'InvalidArgumentError';

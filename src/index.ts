@@ -12,6 +12,10 @@ export type { Cipher } from './session/fields.js';
 export type { Ledger, Holder, HoldersReport, LiveSession, LedgerStats } from './ledger/ledger.js';
 export type { LedgerEvent, EventOp } from './ledger/events.js';
 export * from './errors.js';
+export { Context, SESS_CACHE, type ContextOptions, type CacheStats, type ProtocolVersion } from './tls/context.js';
+export { Connection, type ConnectionOptions } from './tls/connection.js';
+export type { InMemoryOptions, InMemoryPair } from './tls/in-memory.js';
+export type { CertificateOptions, GeneratedCertificate, KeyType } from './tls/certificate.js';
 
 /**
  * Loads one independent OpenSSL instance (its own WebAssembly memory, RNG, ledger).

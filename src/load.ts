@@ -5,7 +5,7 @@
  * can never be mistaken for Node by it.
  */
 import { EXPORT_NAMES, type Exports } from './binding/abi.js';
-import { Binding } from './binding/binding.js';
+import { Binding, type HostHandlers } from './binding/binding.js';
 import { EntropyUnavailableError, OpenSSLWasmError } from './errors.js';
 import createOpenSSLModule from './openssl.mjs';
 
@@ -48,6 +48,11 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
     );
   }
   const bytes = await wasmBytes(options);
+  const host: HostHandlers = {
+    fault(error) {
+      throw error;
+    },
+  };
   const instance = await new Promise<WebAssembly.Instance>((resolve, reject) => {
     let received: WebAssembly.Instance | undefined;
     createOpenSSLModule({
@@ -58,6 +63,7 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
         }, reject);
         return {};
       },
+      oswHost: host,
       print: (text) => console.log(text),
       printErr: (text) => console.warn(text),
     }).then(() => (received ? resolve(received) : reject(new Error('no instance'))), reject);
@@ -67,5 +73,5 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
   const raw = instance.exports as Record<string, unknown>;
   const missing = EXPORT_NAMES.filter((name) => raw[name] === undefined);
   if (missing.length > 0) throw new OpenSSLWasmError(`the wasm module lacks exports: ${missing.join(', ')}`);
-  return new Binding(raw as unknown as Exports);
+  return new Binding(raw as unknown as Exports, host);
 }

@@ -11,6 +11,11 @@ import { Ledger } from './ledger/ledger.js';
 import { type Cipher, cipherOf, cipherPointer, fields } from './session/fields.js';
 import { OWNERSHIP, Runtime } from './session/runtime.js';
 import { installSessionFactories, type Session, type SessionView } from './session/session.js';
+import { type CertificateOptions, type GeneratedCertificate, generateCertificate } from './tls/certificate.js';
+import type { Connection } from './tls/connection.js';
+import { Context, type ContextOptions } from './tls/context.js';
+import { connectInMemory, type InMemoryOptions, type InMemoryPair } from './tls/in-memory.js';
+import { TlsRegistry } from './tls/registry.js';
 
 /** A session argument of the OpenSSL-shaped layer: a handle or a view. */
 export type SessionLike = Session | SessionView;
@@ -24,6 +29,8 @@ export class OpenSSL {
   readonly ledger: Ledger;
   /** OpenSSL's version text, "OpenSSL 3.5.7 ...". */
   readonly version: string;
+  /** @internal */
+  readonly tls: TlsRegistry;
   /** The last OpenSSLError behind a 0 returned by an OpenSSL-shaped setter (null after a success). */
   lastError: OpenSSLError | null = null;
 
@@ -36,6 +43,85 @@ export class OpenSSL {
     installSessionFactories(this.rt);
     this.ledger.resolve = (s) => this.rt.internals(s, 'ledger.holders')[OWNERSHIP].record;
     this.version = b.cstring(b.x.OpenSSL_version(OPENSSL_VERSION)) ?? '';
+    this.tls = new TlsRegistry(this.rt);
+  }
+
+  // ---- TLS ---------------------------------------------------------------------------------------
+
+  /** An SSL_CTX for a client or a server, with its session cache. */
+  createContext(options: ContextOptions): Context {
+    return this.rt.guard(() => new Context(this.rt, this.tls, options));
+  }
+
+  /** A self-signed certificate and its key, made inside WebAssembly (PEM). */
+  generateCertificate(options: CertificateOptions = {}): GeneratedCertificate {
+    return this.rt.guard(() => generateCertificate(this.rt.b, options));
+  }
+
+  /** A client and a server connection with a complete handshake between them, in memory. */
+  connectInMemory(client: Context, server: Context, options: InMemoryOptions = {}): InMemoryPair {
+    return connectInMemory(client, server, options);
+  }
+
+  /** SSL_get_session(3): a view (no reference taken), or null. */
+  SSL_get_session(ssl: Connection): SessionView | null {
+    return ssl.getSession();
+  }
+  /** SSL_get0_session(3): the same as SSL_get_session. */
+  SSL_get0_session(ssl: Connection): SessionView | null {
+    return ssl.getSession();
+  }
+  /** SSL_get1_session(3): a handle holding one more reference, or null. */
+  SSL_get1_session(ssl: Connection): Session | null {
+    return ssl.get1Session();
+  }
+  /** SSL_set_session(3): 1 on success (the connection takes its own reference). */
+  SSL_set_session(ssl: Connection, s: SessionLike): 0 | 1 {
+    try {
+      ssl.setSession(s);
+      this.lastError = null;
+      return 1;
+    } catch (error) {
+      if (error instanceof OpenSSLError) {
+        this.lastError = error;
+        return 0;
+      }
+      throw error;
+    }
+  }
+  SSL_session_reused(ssl: Connection): 0 | 1 {
+    return ssl.sessionReused ? 1 : 0;
+  }
+  /** SSL_CTX_add_session(3): 1 when added (the cache takes a reference), 0 when it was already there. */
+  SSL_CTX_add_session(ctx: Context, s: SessionLike): 0 | 1 {
+    return ctx.addSession(s) ? 1 : 0;
+  }
+  /** SSL_CTX_remove_session(3): 1 when it was in the cache (the cache drops its reference). */
+  SSL_CTX_remove_session(ctx: Context, s: SessionLike): 0 | 1 {
+    return ctx.removeSession(s) ? 1 : 0;
+  }
+  /** SSL_CTX_flush_sessions(3): removes the sessions expired at `time` (seconds). */
+  SSL_CTX_flush_sessions(ctx: Context, time: number): void {
+    ctx.flushSessions(time);
+  }
+  /** SSL_CTX_set_session_cache_mode(3): returns the previous mode. */
+  SSL_CTX_set_session_cache_mode(ctx: Context, mode: number): number {
+    const previous = ctx.sessionCacheMode;
+    ctx.sessionCacheMode = mode;
+    return previous;
+  }
+  SSL_CTX_get_session_cache_mode(ctx: Context): number {
+    return ctx.sessionCacheMode;
+  }
+  /** SSL_CTX_sess_number(3). */
+  SSL_CTX_sess_number(ctx: Context): number {
+    return ctx.sessionCount;
+  }
+  /** SSL_CTX_set_timeout(3): returns the previous timeout. */
+  SSL_CTX_set_timeout(ctx: Context, seconds: number): number {
+    const previous = ctx.timeout;
+    ctx.timeout = seconds;
+    return previous;
   }
 
   /** True after this instance trapped; every call then raises InstanceFailedError. */

@@ -11,4 +11,36 @@ mergeInto(LibraryManager.library, {
     }
     return 0;
   },
+  osw_host_new_session__deps: ['$oswHostCall'],
+  osw_host_new_session: function (ctx, ssl, sess) {
+    return oswHostCall('newSession', [ctx, ssl, sess], 0);
+  },
+  osw_host_remove_session__deps: ['$oswHostCall'],
+  osw_host_remove_session: function (ctx, sess) {
+    oswHostCall('removeSession', [ctx, sess], 0);
+  },
+  osw_host_get_session__deps: ['$oswHostCall'],
+  osw_host_get_session: function (ctx, ssl, id, len) {
+    return oswHostCall('getSession', [ctx, ssl, id, len], 0);
+  },
+  osw_host_alpn_select__deps: ['$oswHostCall'],
+  osw_host_alpn_select: function (ssl, list, len) {
+    return oswHostCall('alpnSelect', [ssl, list, len], -1);
+  },
+  $oswHostCall: oswHostCall,
 });
+
+// Session-cache and ALPN callbacks: C calls these from inside a handshake. They forward to the
+// instance's host object (set by the TypeScript loader) and never let an exception unwind through
+// C frames: an exception is stored by the host and turned into the caller's error after C returns.
+function oswHostCall(name, args, fallback) {
+  try {
+    var host = Module['oswHost'];
+    return host && host[name] ? host[name].apply(null, args) : fallback;
+  } catch (e) {
+    try {
+      Module['oswHost'].fault(e);
+    } catch (ignored) {}
+    return fallback;
+  }
+}

@@ -87,6 +87,58 @@ export interface Exports {
   SSL_CIPHER_standard_name(c: CipherPtr): CharPtr;
   SSL_CIPHER_get_id(c: CipherPtr): number;
   SSL_CIPHER_get_version(c: CipherPtr): CharPtr;
+
+  osw_heap_in_use(): number;
+  osw_generate_certificate(keyType: number, cn: BytePtr, days: number, outlen: OutPtr, certLen: OutPtr): BytePtr;
+  SSL_CTX_free(ctx: CtxPtr): void;
+  osw_ctx_new(server: number): CtxPtr;
+  osw_ctx_set_versions(ctx: CtxPtr, min: number, max: number): number;
+  osw_ctx_set_groups(ctx: CtxPtr, groups: BytePtr): number;
+  osw_ctx_use_certificate_pem(ctx: CtxPtr, pem: BytePtr, len: number): number;
+  osw_ctx_use_private_key_pem(ctx: CtxPtr, pem: BytePtr, len: number): number;
+  osw_ctx_add_ca_pem(ctx: CtxPtr, pem: BytePtr, len: number): number;
+  osw_ctx_ctrl(ctx: CtxPtr, cmd: number, larg: number): number;
+  osw_ctx_set_session_callbacks(ctx: CtxPtr, which: number): void;
+  osw_ctx_flush_sessions(ctx: CtxPtr, t: number): number;
+  osw_ctx_set_alpn_select(ctx: CtxPtr, on: number): void;
+  osw_ctx_set_options(ctx: CtxPtr, opts: number): void;
+  osw_ctx_clear_options(ctx: CtxPtr, opts: number): void;
+  SSL_CTX_set_cipher_list(ctx: CtxPtr, list: BytePtr): number;
+  SSL_CTX_set_ciphersuites(ctx: CtxPtr, list: BytePtr): number;
+  SSL_CTX_set_alpn_protos(ctx: CtxPtr, protos: BytePtr, len: number): number;
+  SSL_CTX_set_verify(ctx: CtxPtr, mode: number, cb: number): void;
+  SSL_CTX_set_timeout(ctx: CtxPtr, t: number): number;
+  SSL_CTX_get_timeout(ctx: CtxPtr): number;
+  SSL_CTX_add_session(ctx: CtxPtr, s: SessionPtr): number;
+  SSL_CTX_remove_session(ctx: CtxPtr, s: SessionPtr): number;
+  SSL_CTX_set_num_tickets(ctx: CtxPtr, n: number): number;
+  SSL_CTX_set_session_id_context(ctx: CtxPtr, sid: BytePtr, len: number): number;
+  osw_ssl_new(ctx: CtxPtr, server: number): SslPtr;
+  osw_ssl_set_hostname(ssl: SslPtr, name: BytePtr, verify: number): number;
+  osw_ssl_write_encrypted(ssl: SslPtr, data: BytePtr, len: number): number;
+  osw_ssl_pending_encrypted(ssl: SslPtr): number;
+  osw_ssl_read_encrypted(ssl: SslPtr, buf: BytePtr, len: number): number;
+  osw_ssl_encrypted_eof(ssl: SslPtr): void;
+  osw_ssl_peer_der(ssl: SslPtr, outlen: OutPtr): BytePtr;
+  SSL_free(ssl: SslPtr): void;
+  SSL_do_handshake(ssl: SslPtr): number;
+  SSL_get_error(ssl: SslPtr, ret: number): number;
+  SSL_read_ex(ssl: SslPtr, buf: BytePtr, len: number, read: OutPtr): number;
+  SSL_write_ex(ssl: SslPtr, buf: BytePtr, len: number, written: OutPtr): number;
+  SSL_shutdown(ssl: SslPtr): number;
+  SSL_get_shutdown(ssl: SslPtr): number;
+  SSL_is_init_finished(ssl: SslPtr): number;
+  SSL_session_reused(ssl: SslPtr): number;
+  SSL_get_session(ssl: SslPtr): SessionPtr;
+  SSL_get1_session(ssl: SslPtr): SessionPtr;
+  SSL_set_session(ssl: SslPtr, s: SessionPtr): number;
+  SSL_get_version(ssl: SslPtr): CharPtr;
+  SSL_get_current_cipher(ssl: SslPtr): CipherPtr;
+  SSL_get0_alpn_selected(ssl: SslPtr, data: OutPtr, len: OutPtr): void;
+  SSL_get_verify_result(ssl: SslPtr): number;
+  SSL_set_alpn_protos(ssl: SslPtr, protos: BytePtr, len: number): number;
+  SSL_pending(ssl: SslPtr): number;
+  X509_verify_cert_error_string(code: number): CharPtr;
 }
 
 /** Every export name, checked against `Exports` by the compiler in both directions. */
@@ -112,4 +164,18 @@ export const EXPORT_NAMES = Object.keys({
   SSL_SESSION_is_resumable: 1, SSL_SESSION_has_ticket: 1, SSL_SESSION_get0_ticket: 1,
   SSL_SESSION_get_ticket_lifetime_hint: 1,
   SSL_CIPHER_get_name: 1, SSL_CIPHER_standard_name: 1, SSL_CIPHER_get_id: 1, SSL_CIPHER_get_version: 1,
+  osw_heap_in_use: 1, osw_generate_certificate: 1,
+  SSL_CTX_free: 1, osw_ctx_new: 1, osw_ctx_set_versions: 1, osw_ctx_set_groups: 1,
+  osw_ctx_use_certificate_pem: 1, osw_ctx_use_private_key_pem: 1, osw_ctx_add_ca_pem: 1, osw_ctx_ctrl: 1,
+  osw_ctx_set_session_callbacks: 1, osw_ctx_flush_sessions: 1, osw_ctx_set_alpn_select: 1,
+  osw_ctx_set_options: 1, osw_ctx_clear_options: 1,
+  SSL_CTX_set_cipher_list: 1, SSL_CTX_set_ciphersuites: 1, SSL_CTX_set_alpn_protos: 1, SSL_CTX_set_verify: 1,
+  SSL_CTX_set_timeout: 1, SSL_CTX_get_timeout: 1, SSL_CTX_add_session: 1, SSL_CTX_remove_session: 1,
+  SSL_CTX_set_num_tickets: 1, SSL_CTX_set_session_id_context: 1,
+  osw_ssl_new: 1, osw_ssl_set_hostname: 1, osw_ssl_write_encrypted: 1, osw_ssl_pending_encrypted: 1,
+  osw_ssl_read_encrypted: 1, osw_ssl_encrypted_eof: 1, osw_ssl_peer_der: 1,
+  SSL_free: 1, SSL_do_handshake: 1, SSL_get_error: 1, SSL_read_ex: 1, SSL_write_ex: 1, SSL_shutdown: 1,
+  SSL_get_shutdown: 1, SSL_is_init_finished: 1, SSL_session_reused: 1, SSL_get_session: 1, SSL_get1_session: 1,
+  SSL_set_session: 1, SSL_get_version: 1, SSL_get_current_cipher: 1, SSL_get0_alpn_selected: 1,
+  SSL_get_verify_result: 1, SSL_set_alpn_protos: 1, SSL_pending: 1, X509_verify_cert_error_string: 1,
 } satisfies Record<keyof Exports, 1>) as (keyof Exports)[];

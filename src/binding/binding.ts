@@ -16,12 +16,27 @@ export interface TraceRecord {
   refs: number;
 }
 
+/**
+ * What C calls back into (wasm/host.js forwards here). Handlers are installed by the TLS layer;
+ * `fault` receives an exception a handler threw, so it can be raised after C has returned.
+ */
+export interface HostHandlers {
+  newSession?(ctx: number, ssl: number, sess: number): number;
+  removeSession?(ctx: number, sess: number): void;
+  getSession?(ctx: number, ssl: number, id: number, len: number): number;
+  alpnSelect?(ssl: number, list: number, len: number): number;
+  fault(error: unknown): void;
+}
+
 export class Binding {
   private heap: Uint8Array;
   /** Four 32-bit out-parameter slots, allocated once per instance. */
   readonly out: readonly [OutPtr, OutPtr, OutPtr, OutPtr, OutPtr];
 
-  constructor(readonly x: Exports) {
+  constructor(
+    readonly x: Exports,
+    readonly host: HostHandlers,
+  ) {
     this.heap = new Uint8Array(x.memory.buffer);
     const base = x.malloc(32);
     this.out = [0, 4, 8, 12, 16].map((o) => (base + o) as OutPtr) as unknown as Binding['out'];
@@ -86,6 +101,11 @@ export class Binding {
     this.u8().fill(0, p, p + len);
     this.x.osw_free(p);
     return bytes;
+  }
+
+  /** C heap bytes in use (the allocator's count). */
+  heapInUse(): number {
+    return this.x.osw_heap_in_use() >>> 0;
   }
 
   /** Drains OpenSSL's error queue (always leaving it empty). */

@@ -169,6 +169,11 @@ export class Ledger {
     };
   }
 
+  /** C heap bytes in use now (the allocator's count): compare before and after to catch leaks inside C. */
+  heapBytes(): number {
+    return this.b.heapInUse();
+  }
+
   /** Throws LeakError naming every session the JS side still holds references to. */
   assertNoLeaks(): void {
     this.flush();
@@ -196,6 +201,9 @@ export class Ledger {
 
   /** Runs one JS operation; OpenSSL's own reference changes inside it are attributed to `via`. */
   run<T>(via: string, holder: string | undefined, fn: () => T): T {
+    // What OpenSSL did before this call (e.g. inside the handshake that is calling us back)
+    // belongs to the outer call.
+    this.flush();
     const outer = this.context;
     this.context = holder === undefined ? { via } : { via, holder };
     try {
@@ -264,6 +272,19 @@ export class Ledger {
     return this.tracing ? -1 : this.b.x.osw_session_refs(own.record.ptr) - 1;
   }
 
+  /**
+   * The reference held through `own` went back to OpenSSL without a JS free (a new-session callback
+   * that did not keep its session): OpenSSL itself drops it, and the trace records that as its own.
+   */
+  handedBack(own: Ownership): void {
+    if (own.held === 0) return;
+    own.record.jsRefs -= own.held;
+    own.held = 0;
+    own.record.owners.delete(own);
+    if (this.debug) own.released = this.stack();
+    if (!this.tracing && own.record.jsRefs === 0) this.records.delete(own.record.ptr);
+  }
+
   /** After SSL_SESSION_free released one reference held through `own`. */
   releasedReference(own: Ownership, via: string, expected: number): void {
     const record = own.record;
@@ -308,19 +329,36 @@ export class Ledger {
     return refs;
   }
 
-  /** Applies pending records in order until `stop` matches (returned, not applied as internal). */
+  /**
+   * Applies pending records in order as OpenSSL's own, up to the last one matching `stop` (the JS
+   * call's own record: the last, because OpenSSL may touch the same session earlier in the same
+   * call, e.g. a cache insert before handing the new-session callback its reference). The match is
+   * returned, not applied as internal; records after it stay pending.
+   */
   private processPending(stop: { ptr: number; op: 0 | 1 | 2 } | null): TraceRecord | null {
-    while (this.pending.length > 0) {
-      const r = this.pending.shift() as TraceRecord;
-      if (stop && r.ptr === stop.ptr && r.op === stop.op) {
-        if (r.op === 0) this.createRecord(r.ptr);
-        return r;
+    let until = this.pending.length;
+    if (stop) {
+      until = -1;
+      for (let i = this.pending.length - 1; i >= 0; i--) {
+        if (this.pending[i].ptr === stop.ptr && this.pending[i].op === stop.op) {
+          until = i;
+          break;
+        }
       }
+      if (until < 0) until = this.pending.length;
+    }
+    const batch = this.pending.splice(0, until);
+    for (const r of batch) {
       if (r.op === 0) this.createRecord(r.ptr);
       const record = this.records.get(r.ptr) ?? this.createRecord(r.ptr);
       this.emit(OPS[r.op], record.id, r.refs, 'openssl', this.context.via, this.context.holder);
       if (r.op === 2 && r.refs === 0) this.kill(record);
       else this.check(record, r.refs);
+    }
+    if (stop && this.pending.length > 0 && this.pending[0].ptr === stop.ptr && this.pending[0].op === stop.op) {
+      const match = this.pending.shift() as TraceRecord;
+      if (match.op === 0) this.createRecord(match.ptr);
+      return match;
     }
     return null;
   }

@@ -32,3 +32,13 @@ unsigned char *osw_bio_take(BIO *bio, size_t *outlen)
     BIO_free(bio);
     return copy;
 }
+
+#include <malloc.h>
+
+/* Bytes of the C heap in use right now (the allocator's count): catches leaks refcounts cannot see. */
+size_t osw_heap_in_use(void)
+{
+    struct mallinfo mi = mallinfo();
+
+    return (size_t)mi.uordblks;
+}
