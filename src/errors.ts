@@ -174,6 +174,17 @@ export class TLSError extends OpenSSLError {
   }
 }
 
+/** The transport under a connection failed or closed early (socket error, peer hung up mid-handshake). */
+export class TransportError extends OpenSSLWasmError {
+  override name = 'TransportError';
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
 /** An argument of the wrong type or range, refused before reaching C. */
 export class InvalidArgumentError extends OpenSSLWasmError {
   override name = 'InvalidArgumentError';

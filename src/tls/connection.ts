@@ -40,6 +40,7 @@ export class Connection {
   private failure: Error | null = null;
   private peerClosed = false;
   private readonly dropHolders: () => void;
+  private sessionListener: ((view: SessionView) => void) | null = null;
   /** @internal Non-zero while OpenSSL runs this connection's code (callbacks may not free it). */
   busy = 0;
 
@@ -249,6 +250,39 @@ export class Connection {
     });
   }
 
+  /**
+   * Calls `listener` with a view of each new session this connection establishes (client: each
+   * ticket, also those arriving after the handshake). The view is valid during the call; upRef()
+   * it to keep it. A client context gets SSL_SESS_CACHE_CLIENT added, or no callback would run.
+   */
+  onSession(listener: ((view: SessionView) => void) | null): void {
+    if ((listener === null) === (this.sessionListener === null)) {
+      this.sessionListener = listener;
+      return;
+    }
+    this.sessionListener = listener;
+    if (listener && this.role === 'client' && (this.context.sessionCacheMode & 1) === 0) {
+      this.context.sessionCacheMode = this.context.sessionCacheMode | 0x0001 | 0x0200; // CLIENT | NO_INTERNAL_STORE
+    }
+    this.context.addSessionListener(listener ? 1 : -1);
+  }
+
+  /** @internal From the context's new-session callback. */
+  notifySession(p: SessionPtr): void {
+    const listener = this.sessionListener;
+    if (!listener) return;
+    let valid = true;
+    const view = this.rt.view(p, {
+      label: `${this.id} new session`,
+      expired: () => (valid ? null : 'the session listener has returned'),
+    }) as SessionView;
+    try {
+      listener(view);
+    } finally {
+      valid = false;
+    }
+  }
+
   /** SSL_session_reused. */
   get sessionReused(): boolean {
     return this.rt.guard(() => this.rt.b.x.SSL_session_reused(this.live('sessionReused')) === 1);
@@ -341,6 +375,8 @@ export class Connection {
           this.busy--;
           b.x.ERR_clear_error();
           this.freed = true;
+          if (this.sessionListener) this.context.addSessionListener(-1);
+          this.sessionListener = null;
           this.tls.connections.delete(this.ptr);
           this.context.connections.delete(this);
           this.dropHolders();

@@ -322,8 +322,16 @@ export class Context {
     this.installCallbacks();
   }
 
+  /** @internal Connections that listen for their new sessions (the Node transport). */
+  private sessionListeners = 0;
+  /** @internal */
+  addSessionListener(delta: 1 | -1): void {
+    this.sessionListeners += delta;
+    if (!this.freed) this.installCallbacks();
+  }
+
   private installCallbacks(): void {
-    const which = (this.newCb ? 1 : 0) | (this.removeCb ? 2 : 0) | (this.getCb ? 4 : 0);
+    const which = (this.newCb || this.sessionListeners > 0 ? 1 : 0) | (this.removeCb ? 2 : 0) | (this.getCb ? 4 : 0);
     this.rt.guard(() => this.rt.b.x.osw_ctx_set_session_callbacks(this.live('set session callbacks'), which));
   }
 
@@ -332,7 +340,9 @@ export class Context {
     const rt = this.rt;
     const connection = this.tls.connectionFor(ssl);
     const cb = this.newCb;
-    if (!cb || !connection) return 0;
+    if (!connection) return 0;
+    connection.notifySession(sess as SessionPtr);
+    if (!cb) return 0;
     // Adopt first: the reference OpenSSL took for the callback is the last up_ref it just made.
     const handle = rt.adopt<Session>(sess as SessionPtr, 'get1', `${this.id} onNewSession`, 1);
     const own: Ownership = (handle as unknown as SessionInternals)[OWNERSHIP];
