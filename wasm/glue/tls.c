@@ -15,10 +15,22 @@ extern void osw_host_remove_session(SSL_CTX *ctx, SSL_SESSION *sess);
 extern SSL_SESSION *osw_host_get_session(SSL_CTX *ctx, SSL *ssl, const unsigned char *id, int len);
 extern int osw_host_alpn_select(SSL *ssl, const unsigned char *in, unsigned int inlen);
 
+/* Acknowledges the client's SNI name, so OpenSSL records it in the server's session (hostname). */
+static int on_servername(SSL *ssl, int *alert, void *arg)
+{
+    (void)alert;
+    (void)arg;
+    return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) != NULL ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+}
+
 /* A new context (0 client, 1 server), one reference owned by the caller (free with SSL_CTX_free). */
 SSL_CTX *osw_ctx_new(int server)
 {
-    return SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+
+    if (ctx != NULL && server)
+        SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
+    return ctx;
 }
 
 int osw_ctx_set_versions(SSL_CTX *ctx, int min, int max)
