@@ -223,14 +223,17 @@ export class OpenSSL {
 
   /** i2d_SSL_SESSION(3) as bytes. Contains the master secret. */
   i2d_SSL_SESSION(s: SessionLike): Uint8Array {
+    this.rt.internals(s, 'i2d_SSL_SESSION'); // s's own method would run in s's instance, not this one
     return s.toDER();
   }
   /** PEM_write_SSL_SESSION as text. Contains the master secret. */
   PEM_write_SSL_SESSION(s: SessionLike): string {
+    this.rt.internals(s, 'PEM_write_SSL_SESSION'); // s's own method would run in s's instance, not this one
     return s.toPEM();
   }
   /** SSL_SESSION_print's text. */
   SSL_SESSION_print(s: SessionLike): string {
+    this.rt.internals(s, 'SSL_SESSION_print'); // s's own method would run in s's instance, not this one
     return s.print();
   }
   /** SSL_SESSION_print_keylog: the NSS key log line. A secret. */

@@ -220,7 +220,16 @@ export class Ledger {
   }
 
   stack(): string | undefined {
-    return this.debug ? new Error().stack?.split('\n').slice(3).join('\n') : undefined;
+    if (!this.debug) return undefined;
+    // The caller's own frame lies about ten frames below this one: V8's default limit (10) cut it off.
+    const E = Error as { stackTraceLimit?: number };
+    const limit = E.stackTraceLimit;
+    if (limit !== undefined) E.stackTraceLimit = Math.max(limit, 50);
+    try {
+      return new Error().stack?.split('\n').slice(3).join('\n');
+    } finally {
+      if (limit !== undefined) E.stackTraceLimit = limit;
+    }
   }
 
   /** The record of a live session at ptr, creating it when the ledger has not seen it yet. */

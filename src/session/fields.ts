@@ -5,6 +5,7 @@
  */
 import type { Binding } from '../binding/binding.js';
 import type { BytePtr, CipherPtr, SessionPtr } from '../binding/abi.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** An SSL_CIPHER: static data inside the module, safe to keep. */
 export interface Cipher {
@@ -42,6 +43,17 @@ export function cipherPointer(b: Binding, cipher: Cipher): CipherPtr | null {
   return entry && entry.binding === b ? entry.ptr : null;
 }
 
+/**
+ * time_t and long are 32-bit in this wasm32 build (Emscripten 3.1.6): a time beyond 2038-01-19 or a
+ * fraction cannot be stored, so it is refused instead of silently wrapping.
+ */
+function int32Seconds(seconds: number, what: string): number {
+  if (!Number.isInteger(seconds) || seconds < -0x80000000 || seconds > 0x7fffffff) {
+    throw new InvalidArgumentError(`${what}: ${seconds} is not a whole number of seconds in the 32-bit range this build stores (time_t is 32-bit on wasm32)`);
+  }
+  return seconds;
+}
+
 /** Reads a (pointer, length) pair OpenSSL wrote into the out slots 0 and 1 and copies the bytes. */
 function outBytes(b: Binding): Uint8Array {
   return b.copyOut(b.readU32(b.out[0]), b.readU32(b.out[1]));
@@ -66,13 +78,13 @@ export const fields = {
     return b.x.osw_session_get_time(p);
   },
   setTime(b: Binding, p: SessionPtr, seconds: number): number {
-    return b.x.osw_session_set_time(p, seconds);
+    return b.x.osw_session_set_time(p, int32Seconds(seconds, 'time'));
   },
   timeout(b: Binding, p: SessionPtr): number {
     return b.x.SSL_SESSION_get_timeout(p);
   },
   setTimeout(b: Binding, p: SessionPtr, seconds: number): number {
-    return b.x.SSL_SESSION_set_timeout(p, seconds);
+    return b.x.SSL_SESSION_set_timeout(p, int32Seconds(seconds, 'timeout'));
   },
   protocolVersion(b: Binding, p: SessionPtr): number {
     return b.x.SSL_SESSION_get_protocol_version(p);

@@ -93,6 +93,8 @@ export class Runtime {
   internals(s: unknown, op: string): SessionInternals {
     const i = s as SessionInternals | null;
     if (i === null || typeof i !== 'object' || !(OWNERSHIP in i)) {
+      // Refused before reaching C like any ownership error, so it is counted the same way.
+      this.ledger.refused();
       throw new TypeError(`${op}: expected a Session or SessionView, got ${describe(s)}`);
     }
     if (i[RUNTIME] !== this) {

@@ -5,7 +5,7 @@
  * from, and becomes a handle only by taking a reference (`view.upRef()`).
  */
 import type { SessionPtr } from '../binding/abi.js';
-import { OpenSSLError } from '../errors.js';
+import { InvalidArgumentError, OpenSSLError } from '../errors.js';
 import type { HoldersReport, Ownership } from '../ledger/ledger.js';
 import { type Cipher, cipherOf, fields } from './fields.js';
 import { BORROW, type Borrow, OWNERSHIP, RUNTIME, type Runtime, type SessionInternals } from './runtime.js';
@@ -160,9 +160,12 @@ export class Session extends SessionReader {
     const rt = this[RUNTIME];
     rt.guard(() => rt.ledger.run('Session.free', `handle ${this[OWNERSHIP].id}`, () => rt.release(this, 'Session.free')));
   }
-  /** `using s = ...` frees the handle at the end of the scope (no-op when already freed). */
+  /**
+   * `using s = ...` releases, at the end of the scope, every reference held through this handle
+   * (one, unless SSL_SESSION_up_ref added more to it); a no-op when already freed.
+   */
   [disposeSymbol](): void {
-    if (this[OWNERSHIP].held > 0) this.free();
+    while (this[OWNERSHIP].held > 0) this.free();
   }
 
   private write(op: string, write: (p: SessionPtr) => number): void {
@@ -174,13 +177,13 @@ export class Session extends SessionReader {
     return super.id;
   }
   override set id(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_id', (p) => fields.setId(this[RUNTIME].b, p, v));
+    this.write('SSL_SESSION_set1_id', (p) => fields.setId(this[RUNTIME].b, p, bytesValue(v, 'Session.id')));
   }
   override get idContext(): Uint8Array {
     return super.idContext;
   }
   override set idContext(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_id_context', (p) => fields.setIdContext(this[RUNTIME].b, p, v));
+    this.write('SSL_SESSION_set1_id_context', (p) => fields.setIdContext(this[RUNTIME].b, p, bytesValue(v, 'Session.idContext')));
   }
   override get time(): number {
     return super.time;
@@ -210,13 +213,13 @@ export class Session extends SessionReader {
     return super.alpnSelected;
   }
   override set alpnSelected(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_alpn_selected', (p) => fields.setAlpnSelected(this[RUNTIME].b, p, v));
+    this.write('SSL_SESSION_set1_alpn_selected', (p) => fields.setAlpnSelected(this[RUNTIME].b, p, bytesValue(v, 'Session.alpnSelected')));
   }
   override get masterKey(): Uint8Array {
     return super.masterKey;
   }
   override set masterKey(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_master_key', (p) => fields.setMasterKey(this[RUNTIME].b, p, v));
+    this.write('SSL_SESSION_set1_master_key', (p) => fields.setMasterKey(this[RUNTIME].b, p, bytesValue(v, 'Session.masterKey')));
   }
   override get maxEarlyData(): number {
     return super.maxEarlyData;
@@ -228,7 +231,7 @@ export class Session extends SessionReader {
     return super.ticketAppData;
   }
   override set ticketAppData(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_ticket_appdata', (p) => fields.setTicketAppData(this[RUNTIME].b, p, v));
+    this.write('SSL_SESSION_set1_ticket_appdata', (p) => fields.setTicketAppData(this[RUNTIME].b, p, bytesValue(v, 'Session.ticketAppData')));
   }
 }
 
@@ -241,6 +244,15 @@ export class SessionView extends SessionReader {
   get borrowedFrom(): string {
     return this[BORROW]?.label ?? 'OpenSSL';
   }
+}
+
+/**
+ * Refuses a non-Uint8Array before it is copied into the heap, where a string or an ArrayBuffer would
+ * silently become zeros or nothing (the OpenSSL-shaped layer checks the same in openssl.ts).
+ */
+function bytesValue(v: unknown, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new InvalidArgumentError(`${what}: expected a Uint8Array, got ${typeof v}`);
+  return v;
 }
 
 export function installSessionFactories(rt: Runtime): void {

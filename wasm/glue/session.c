@@ -11,9 +11,13 @@ double osw_session_get_time(const SSL_SESSION *s)
     return (double)SSL_SESSION_get_time_ex(s);
 }
 
+/* 1 on success. (SSL_SESSION_set_time_ex returns the time it set, which may itself be 0.) */
 int osw_session_set_time(SSL_SESSION *s, double t)
 {
-    return SSL_SESSION_set_time_ex(s, (time_t)t) != 0;
+    if (s == NULL)
+        return 0;
+    SSL_SESSION_set_time_ex(s, (time_t)t);
+    return 1;
 }
 
 /* DER encoding in a fresh buffer (caller frees). */
