@@ -322,10 +322,17 @@ export class Connection {
     return rt.guard(() => {
       const p = rt.b.x.SSL_get_session(this.live('getSession'));
       if (p === 0) return null;
+      // The address alone cannot tell the sessions apart: a TLS 1.3 ticket's session can be
+      // allocated where the one it replaced was just freed. The ledger's record can.
+      const record = rt.ledger.recordFor(p);
       return rt.view(p, {
         label: `SSL_get_session(${this.id})`,
         expired: () =>
-          this.freed ? `connection ${this.id} was freed` : rt.b.x.SSL_get_session(this.ptr) !== p ? `${this.id} now holds another session` : null,
+          this.freed
+            ? `connection ${this.id} was freed`
+            : rt.b.x.SSL_get_session(this.ptr) !== p || !record.alive
+              ? `${this.id} now holds another session`
+              : null,
       }) as SessionView;
     });
   }
