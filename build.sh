@@ -73,11 +73,12 @@ link_flags=(
                              # so Node, Deno and Bun never reach Emscripten's Node branch (require/__dirname)
   -sFILESYSTEM=0             # no virtual filesystem: every input is a byte array
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sTOTAL_STACK=1MB
+  -sIMPORTED_MEMORY=1        # the loader makes the memory, so a caller can cap it (loadOpenSSL({ maxMemory }))
   -sABORTING_MALLOC=0        # out of memory returns NULL to OpenSSL instead of aborting the instance
   -sEXPORTED_FUNCTIONS="$exports"
   -sEXPORTED_RUNTIME_METHODS=[]
   -lexports.js               # keeps wasm export names unminified: the binding takes the raw exports by name
-  -sINCOMING_MODULE_JS_API=[instantiateWasm,wasmBinary,oswHost,print,printErr]
+  -sINCOMING_MODULE_JS_API=[instantiateWasm,wasmBinary,wasmMemory,oswHost,print,printErr]
   --js-library wasm/host.js
 )
 stamp=$( { echo "$key"; cat "${glue[@]}" wasm/host.js wasm/exports.txt build.sh; } | sha256sum | cut -c1-16)

@@ -6,7 +6,7 @@
  */
 import { EXPORT_NAMES, type Exports } from './binding/abi.js';
 import { Binding, type HostHandlers } from './binding/binding.js';
-import { EntropyUnavailableError, OpenSSLWasmError } from './errors.js';
+import { EntropyUnavailableError, InvalidArgumentError, OpenSSLWasmError } from './errors.js';
 import createOpenSSLModule from './openssl.mjs';
 
 /** Options of loadOpenSSL(). */
@@ -19,9 +19,19 @@ export interface LoadOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** Where to fetch the module from (default: openssl.wasm beside this file). */
   wasmUrl?: string | URL;
+  /**
+   * Upper bound of the instance's memory in bytes (default 2 GiB; at least 16 MiB, the initial
+   * size). At the cap, allocations fail inside OpenSSL (OpenSSLError); a trap marks the instance failed.
+   */
+  maxMemory?: number;
   /** Called when a handle is garbage-collected without free(); default: a console warning. */
   onLeak?: (sessionId: string) => void;
 }
+
+const WASM_PAGE = 65536;
+/** build.sh links with -sINITIAL_MEMORY=16MB; growth is bounded by the memory the loader makes. */
+const INITIAL_MEMORY = 16 * 1024 * 1024;
+const MAX_MEMORY = 2 * 1024 * 1024 * 1024 - WASM_PAGE;
 
 const defaultWasmUrl = (): URL => new URL('./openssl.wasm', import.meta.url);
 
@@ -47,6 +57,12 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
       'crypto.getRandomValues is not available: OpenSSL cannot be seeded from a secure source, so it is not loaded',
     );
   }
+  const initialPages = INITIAL_MEMORY / WASM_PAGE;
+  const maxPages = Math.floor((options.maxMemory ?? MAX_MEMORY) / WASM_PAGE);
+  if (!(maxPages >= initialPages && maxPages <= MAX_MEMORY / WASM_PAGE)) {
+    throw new InvalidArgumentError(`maxMemory must be between ${INITIAL_MEMORY} and ${MAX_MEMORY} bytes`);
+  }
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
   const bytes = await wasmBytes(options);
   const host: HostHandlers = {
     fault(error) {
@@ -64,13 +80,14 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
         return {};
       },
       oswHost: host,
+      wasmMemory: memory,
       print: (text) => console.log(text),
       printErr: (text) => console.warn(text),
     }).then(() => (received ? resolve(received) : reject(new Error('no instance'))), reject);
   }).catch((error: unknown) => {
     throw new OpenSSLWasmError(`could not instantiate OpenSSL's WebAssembly module: ${String(error)}`);
   });
-  const raw = instance.exports as Record<string, unknown>;
+  const raw: Record<string, unknown> = { ...(instance.exports as Record<string, unknown>), memory };
   const missing = EXPORT_NAMES.filter((name) => raw[name] === undefined);
   if (missing.length > 0) throw new OpenSSLWasmError(`the wasm module lacks exports: ${missing.join(', ')}`);
   return new Binding(raw as unknown as Exports, host);

@@ -6,6 +6,7 @@ export interface OpenSSLModuleOptions {
     receive: (instance: WebAssembly.Instance) => void,
   ): Record<string, never>;
   oswHost?: unknown;
+  wasmMemory?: WebAssembly.Memory;
   print?(text: string): void;
   printErr?(text: string): void;
 }
