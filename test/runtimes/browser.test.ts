@@ -1,0 +1,215 @@
+// Chromium runs the shared scenario on a page and in a module Worker, three ways: a Vite build of an
+// app importing the package by name; the same app under the Vite dev server with the package in
+// node_modules; a plain page with no bundler (an import map, dist/ served as is). Debian's
+// chromium, driven by playwright-core: no browser is downloaded.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectScenarioPassed, root, runtimesDir, type ScenarioResult, summary } from './harness.js';
+import { type StaticServer, serveDirectory } from './static-server.js';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const vite = join(root, 'node_modules/vite/bin/vite.js');
+
+interface PageReport {
+  page?: ScenarioResult;
+  worker?: ScenarioResult;
+  error?: string;
+}
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(executablePath)) {
+    throw new Error(`no Chromium at ${executablePath}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  }
+  browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/**
+ * Opens `url`, waits for the page's report, and collects every console error or warning, page
+ * error and failed request, and the path of every response (page and Workers).
+ */
+async function openReport(url: string): Promise<{ report: PageReport; shown: PageReport; problems: string[]; paths: string[] }> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  const paths: string[] = [];
+  // The first problem fails the wait at once (a module that failed to load never reports).
+  let fail: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
+  const problem = (text: string): void => {
+    problems.push(text);
+    fail(new Error(`${url}: ${text}`));
+  };
+  const onConsole = (where: string) => (message: { type(): string; text(): string }) => {
+    if (message.type() === 'error' || message.type() === 'warning') problem(`${where} console.${message.type()}: ${message.text()}`);
+  };
+  page.on('console', onConsole('page'));
+  page.on('worker', (worker) => worker.on('console', onConsole('worker')));
+  page.on('pageerror', (error) => problem(`pageerror: ${error.message}`));
+  page.on('requestfailed', (request) => problem(`request failed: ${request.url()}`));
+  page.on('response', (response) => {
+    paths.push(new URL(response.url()).pathname);
+    if (response.status() >= 400) problem(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  try {
+    await page.goto(url);
+    const reported = page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
+    await Promise.race([reported, failed]);
+    const report = (await page.evaluate(() => (window as { __result?: unknown }).__result)) as PageReport;
+    const shown = JSON.parse((await page.textContent('#result')) ?? 'null') as PageReport;
+    return { report, shown, problems, paths };
+  } finally {
+    await page.close();
+  }
+}
+
+function expectPageAndWorkerPassed(label: string, { report, shown, problems }: Awaited<ReturnType<typeof openReport>>): void {
+  expect(report.error).toBeUndefined();
+  expect(problems).toEqual([]);
+  expect(shown).toEqual(report);
+  expectScenarioPassed(report.page as ScenarioResult, /^chromium \d+[.\d]* \(window\)$/);
+  expectScenarioPassed(report.worker as ScenarioResult, /^chromium \d+[.\d]* \(worker\)$/);
+  console.log(summary(`${label}, page`, report.page as ScenarioResult));
+  console.log(summary(`${label}, worker`, report.worker as ScenarioResult));
+}
+
+/** A port nothing listens on right now (the dev server is told to take exactly it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe('Chromium with a Vite build', () => {
+  let out: string;
+  let warnings: string;
+  let server: StaticServer;
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'osw-vite-'));
+    const build = spawnSync(
+      process.execPath,
+      [vite, 'build', join(runtimesDir, 'vite-app'), '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: root, encoding: 'utf8', timeout: 60_000 },
+    );
+    if (build.status !== 0) throw new Error(`vite build failed\n${build.stderr}\n${build.stdout}`);
+    warnings = `${build.stdout}${build.stderr}`;
+    server = await serveDirectory(out);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  it('vite build prints no warning and emits openssl.wasm as one asset, byte for byte', () => {
+    expect(warnings).toBe('');
+    const wasm = readdirSync(join(out, 'assets')).filter((f) => f.endsWith('.wasm'));
+    expect(wasm).toHaveLength(1);
+    expect(readFileSync(join(out, 'assets', wasm[0])).equals(readFileSync(join(root, 'dist/openssl.wasm')))).toBe(true);
+  });
+
+  it('the built app runs the scenario on the page and in a module Worker, with no console errors', async () => {
+    const opened = await openReport(server.url);
+    expectPageAndWorkerPassed('chromium, vite', opened);
+    // The page and the Worker each fetch the one emitted asset.
+    const asset = `/assets/${readdirSync(join(out, 'assets')).find((f) => f.endsWith('.wasm'))}`;
+    expect(opened.paths.filter((p) => p.endsWith('.wasm'))).toEqual([asset, asset]);
+  });
+});
+
+describe('Chromium without a bundler', () => {
+  let server: StaticServer;
+
+  beforeAll(async () => {
+    // The repo root, so /dist/ is the package's dist/ as published and the page imports it through an import map.
+    server = await serveDirectory(root);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a plain page (import map → /dist/index.js) runs the scenario on the page and in a module Worker, with no console errors', async () => {
+    const opened = await openReport(`${server.url}test/runtimes/plain/`);
+    expectPageAndWorkerPassed('chromium, no bundler', opened);
+    expect(opened.paths.filter((p) => p.endsWith('.wasm'))).toEqual(['/dist/openssl.wasm', '/dist/openssl.wasm']);
+  });
+});
+
+describe('Chromium with the Vite dev server', () => {
+  let app: string;
+  let dev: ChildProcess | undefined;
+  let url: string;
+
+  beforeAll(async () => {
+    // The package as npm installs it (package.json + dist/ in node_modules), so Vite's dependency
+    // optimizer pre-bundles it like any dependency: the case where a .wasm beside a module can get lost.
+    app = mkdtempSync(join(tmpdir(), 'osw-vite-dev-'));
+    const installed = join(app, 'node_modules/openssl-session-wasm');
+    cpSync(join(root, 'dist'), join(installed, 'dist'), { recursive: true });
+    copyFileSync(join(root, 'package.json'), join(installed, 'package.json'));
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    for (const file of ['scenario.mjs', 'browser-report.mjs']) copyFileSync(join(runtimesDir, file), join(app, file));
+    cpSync(join(runtimesDir, 'vite-app'), join(app, 'vite-app'), { recursive: true });
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/`;
+    const server = spawn(process.execPath, [vite, 'vite-app', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--clearScreen', 'false'], {
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    dev = server;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`vite dev did not start in 30 s\n${output}`)), 30_000);
+      const read = (chunk: Buffer): void => {
+        output += chunk.toString();
+        if (output.includes(url)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      server.stdout?.on('data', read);
+      server.stderr?.on('data', read);
+      server.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`vite dev exited with ${code}\n${output}`));
+      });
+    });
+  });
+
+  afterAll(() => {
+    dev?.kill();
+    if (app) rmSync(app, { recursive: true, force: true });
+  });
+
+  it('serves the app with the package pre-bundled from node_modules, and it runs the scenario on the page and in a module Worker, with no console errors', async () => {
+    const opened = await openReport(url);
+    expectPageAndWorkerPassed('chromium, vite dev', opened);
+    // Served pre-bundled, yet its new URL('./openssl.wasm', import.meta.url) still finds the installed file.
+    expect(opened.paths).toContainEqual(expect.stringMatching(/\/node_modules\/\.vite\/deps\/openssl-session-wasm\.js$/));
+    const wasm = opened.paths.filter((p) => p.endsWith('.wasm'));
+    expect(wasm).toHaveLength(2);
+    for (const p of wasm) expect(p).toMatch(/\/node_modules\/openssl-session-wasm\/dist\/openssl\.wasm$/);
+  });
+});
