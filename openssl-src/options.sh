@@ -43,7 +43,13 @@ OPENSSL_OPTIONS=(
   no-slh-dsa                # large post-quantum signatures, not used in TLS handshakes here
   no-ml-dsa                 # post-quantum signatures, not used in TLS handshakes here (ML-KEM stays: default groups)
   no-scrypt no-argon2       # password KDFs, not used by TLS
-  no-siv                    # AES-SIV/GCM-SIV: not TLS cipher suites
+  no-des                    # 3DES: no TLS 1.2/1.3 suite we keep uses it
+  no-ocb no-siv no-cmac     # AEAD/MAC modes outside TLS
+  no-siphash no-blake2      # hashes outside TLS
+  no-rfc3779                # IP/AS certificate extensions
+  no-ssl-trace              # protocol message tracing (SSL_trace) for debugging
+  no-nextprotoneg           # NPN, superseded by ALPN
+  no-deprecated             # deprecated APIs (our glue uses none); about 4% of the module
   --with-rand-seed=getrandom  # seed only from getentropy() = crypto.getRandomValues (patch 0002); no weaker fallback
 )
 OPENSSL_CFLAGS="-O3"        # speed first; size is measured in the README (issue: performance)
