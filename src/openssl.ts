@@ -37,7 +37,7 @@ export class OpenSSL {
   /** @internal */
   constructor(b: Binding, options: { debug: boolean; trace: boolean; onLeak: (id: string) => void }) {
     b.x.OPENSSL_init_ssl(0, 0);
-    b.x.ERR_clear_error();
+    b.clearErrors();
     this.ledger = new Ledger(b, options.debug, options.trace);
     this.rt = new Runtime(b, this.ledger, options.onLeak);
     installSessionFactories(this.rt);
@@ -141,13 +141,13 @@ export class OpenSSL {
     if (!Number.isInteger(n) || n < 0 || n > 1 << 24) throw new InvalidArgumentError(`RAND_bytes: bad length ${n}`);
     const b = this.rt.b;
     return this.rt.guard(() => {
-      const buf = b.x.malloc(n || 1);
+      const buf = b.alloc(n, 'RAND_bytes');
       try {
         if (b.x.RAND_bytes(buf, n) !== 1) throw b.error('RAND_bytes');
         return b.copyOut(buf, n);
       } finally {
         b.u8().fill(0, buf, buf + n);
-        b.x.free(buf);
+        b.x.osw_free(buf);
       }
     });
   }
@@ -350,7 +350,7 @@ export class OpenSSL {
       try {
         return read(rt.b, p);
       } finally {
-        rt.b.x.ERR_clear_error();
+        rt.b.clearErrors();
       }
     });
   }
@@ -362,7 +362,7 @@ export class OpenSSL {
       const ok = write(rt.b, p) === 1;
       // The queue is always left empty; the reason for a 0 stays readable in lastError.
       this.lastError = ok ? null : new OpenSSLError(op, rt.b.drainErrors());
-      rt.b.x.ERR_clear_error();
+      rt.b.clearErrors();
       return ok ? 1 : 0;
     });
   }
@@ -373,7 +373,7 @@ export class OpenSSL {
       rt.ledger.run(via, undefined, () => {
         const p = make(rt.b);
         if (p === 0) throw rt.b.error(via);
-        rt.b.x.ERR_clear_error();
+        rt.b.clearErrors();
         return rt.adopt<Session>(p, op, via, 0);
       }),
     );

@@ -38,6 +38,7 @@ export interface Exports {
   ERR_lib_error_string(code: number): CharPtr;
   ERR_reason_error_string(code: number): CharPtr;
   ERR_clear_error(): void;
+  ERR_peek_error(): number;
 
   SSL_SESSION_new(): SessionPtr;
   SSL_SESSION_dup(s: SessionPtr): SessionPtr;
@@ -145,7 +146,7 @@ export interface Exports {
 export const EXPORT_NAMES = Object.keys({
   memory: 1, malloc: 1, free: 1, osw_malloc: 1, osw_free: 1,
   OpenSSL_version: 1, OPENSSL_init_ssl: 1, RAND_status: 1, RAND_bytes: 1,
-  ERR_get_error_all: 1, ERR_error_string_n: 1, ERR_lib_error_string: 1, ERR_reason_error_string: 1, ERR_clear_error: 1,
+  ERR_get_error_all: 1, ERR_error_string_n: 1, ERR_lib_error_string: 1, ERR_reason_error_string: 1, ERR_clear_error: 1, ERR_peek_error: 1,
   SSL_SESSION_new: 1, SSL_SESSION_dup: 1, SSL_SESSION_up_ref: 1, SSL_SESSION_free: 1,
   osw_session_refs: 1, osw_session_owner: 1,
   osw_trace_enable: 1, osw_trace_buffer: 1, osw_trace_count: 1, osw_trace_reset: 1,

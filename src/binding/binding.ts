@@ -3,18 +3,12 @@
  * strings, drain OpenSSL's error queue and the reference trace. Knows nothing about ownership.
  */
 import { OpenSSLError, type OpenSSLErrorEntry } from '../errors.js';
-import type { BytePtr, CharPtr, Exports, OutPtr, SessionPtr } from './abi.js';
+import type { BytePtr, CharPtr, Exports, OutPtr } from './abi.js';
 
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
-
-/** One refcount change reported by OpenSSL (patch 0001). */
-export interface TraceRecord {
-  ptr: SessionPtr;
-  /** 0 created, 1 up_ref, 2 free */
-  op: 0 | 1 | 2;
-  refs: number;
-}
+/** ERR_error_string_n's documented minimum is 256 bytes. */
+const ERROR_TEXT = 256;
 
 /**
  * What C calls back into (wasm/host.js forwards here). Handlers are installed by the TLS layer;
@@ -30,16 +24,30 @@ export interface HostHandlers {
 
 export class Binding {
   private heap: Uint8Array;
-  /** Four 32-bit out-parameter slots, allocated once per instance. */
+  /** Five 32-bit out-parameter slots, allocated once per instance. */
   readonly out: readonly [OutPtr, OutPtr, OutPtr, OutPtr, OutPtr];
+  /** ERR_error_string_n's buffer, allocated once: reporting a malloc failure must not need malloc. */
+  private readonly errorText: BytePtr;
 
   constructor(
     readonly x: Exports,
     readonly host: HostHandlers,
   ) {
     this.heap = new Uint8Array(x.memory.buffer);
-    const base = x.malloc(32);
+    const base = x.malloc(32 + ERROR_TEXT);
     this.out = [0, 4, 8, 12, 16].map((o) => (base + o) as OutPtr) as unknown as Binding['out'];
+    this.errorText = (base + 32) as BytePtr;
+  }
+
+  /**
+   * n bytes of heap (OPENSSL_malloc; free with x.osw_free). At the memory cap this throws OpenSSLError
+   * ("malloc failure") instead of returning NULL: C would read and write a NULL buffer at address 0
+   * without trapping, corrupting memory silently.
+   */
+  alloc(n: number, operation: string): BytePtr {
+    const p = this.x.osw_malloc(n || 1);
+    if (p === 0) throw this.error(operation);
+    return p;
   }
 
   /** The heap as bytes; re-created after the memory grew. */
@@ -68,10 +76,9 @@ export class Binding {
     return this.u8().slice(p, p + len);
   }
 
-  /** Copies bytes into fresh heap memory; the caller frees it with x.free. */
+  /** Copies bytes into fresh heap memory; the caller frees it with x.osw_free. */
   copyIn(bytes: Uint8Array, nulTerminate = false): BytePtr {
-    const p = this.x.malloc(bytes.length + (nulTerminate ? 1 : 0) || 1);
-    if (p === 0) throw new RangeError(`out of WebAssembly memory copying ${bytes.length} bytes in`);
+    const p = this.alloc(bytes.length + (nulTerminate ? 1 : 0), `copying ${bytes.length} bytes into the WebAssembly heap`);
     const h = this.u8();
     h.set(bytes, p);
     if (nulTerminate) h[p + bytes.length] = 0;
@@ -85,7 +92,7 @@ export class Binding {
       return fn(p, bytes.length);
     } finally {
       this.u8().fill(0, p, p + bytes.length);
-      this.x.free(p);
+      this.x.osw_free(p);
     }
   }
 
@@ -108,6 +115,11 @@ export class Binding {
     return this.x.osw_heap_in_use() >>> 0;
   }
 
+  /** Leaves OpenSSL's error queue empty (peeking first: a full clear walks all 16 slots, ~300 ns). */
+  clearErrors(): void {
+    if (this.x.ERR_peek_error() !== 0) this.x.ERR_clear_error();
+  }
+
   /** Drains OpenSSL's error queue (always leaving it empty). */
   drainErrors(): OpenSSLErrorEntry[] {
     const entries: OpenSSLErrorEntry[] = [];
@@ -115,10 +127,8 @@ export class Binding {
     for (;;) {
       const code = this.x.ERR_get_error_all(file, line, func, data, flags);
       if (code === 0) break;
-      const textBuf = this.x.malloc(256);
-      this.x.ERR_error_string_n(code, textBuf, 256);
-      const text = this.cstring(textBuf as number as CharPtr) ?? '';
-      this.x.free(textBuf);
+      this.x.ERR_error_string_n(code, this.errorText, ERROR_TEXT);
+      const text = this.cstring(this.errorText as number as CharPtr) ?? '';
       const funcName = this.cstring(this.readU32(func));
       const dataText = (this.readU32(flags) & 0x02) !== 0 ? this.cstring(this.readU32(data)) : null;
       entries.push({
@@ -138,23 +148,15 @@ export class Binding {
     return new OpenSSLError(operation, this.drainErrors());
   }
 
-  /** Reads and empties the reference trace; `lost` counts events dropped by a full buffer. */
-  drainTrace(): { records: TraceRecord[]; lost: number } {
+  /**
+   * Appends the reference trace to `out` as flat triples (address, op, count after) and empties
+   * it; returns how many records a full buffer dropped (should stay 0).
+   */
+  drainTraceInto(out: number[]): number {
     const n = this.x.osw_trace_count();
-    const records: TraceRecord[] = [];
-    if (n === 0) return { records, lost: 0 };
-    {
-      const base = this.x.osw_trace_buffer() >>> 2;
-      const words = new Int32Array(this.x.memory.buffer, base * 4, n * 3);
-      for (let i = 0; i < n; i++) {
-        records.push({
-          ptr: (words[i * 3] >>> 0) as SessionPtr,
-          op: words[i * 3 + 1] as 0 | 1 | 2,
-          refs: words[i * 3 + 2],
-        });
-      }
-    }
-    const lost = this.x.osw_trace_reset();
-    return { records, lost };
+    if (n === 0) return 0;
+    const words = new Int32Array(this.x.memory.buffer, this.x.osw_trace_buffer(), n * 3);
+    for (let i = 0; i < n * 3; i += 3) out.push(words[i] >>> 0, words[i + 1], words[i + 2]);
+    return this.x.osw_trace_reset();
   }
 }

@@ -38,8 +38,8 @@ export class EventLog {
 
   constructor(private readonly capacity: number) {}
 
-  push(event: Omit<LedgerEvent, 'seq'>): LedgerEvent {
-    const e = { seq: ++this.seq, ...event } as LedgerEvent;
+  push(e: LedgerEvent): LedgerEvent {
+    e.seq = ++this.seq;
     if (this.ring.length < this.capacity) this.ring.push(e);
     else {
       this.ring[this.start] = e;

@@ -4,7 +4,7 @@
  * it records every reference event with its cause, and answers who holds a session.
  */
 import type { SessionPtr } from '../binding/abi.js';
-import type { Binding, TraceRecord } from '../binding/binding.js';
+import type { Binding } from '../binding/binding.js';
 import { LeakError, type LeakReport } from '../errors.js';
 import { type EventOp, EventLog, type LedgerEvent } from './events.js';
 
@@ -85,7 +85,8 @@ export class Ledger {
   private readonly records = new Map<number, SessionRecord>();
   private readonly log: EventLog;
   private readonly holderSources = new Set<HolderSource>();
-  private readonly pending: TraceRecord[] = [];
+  /** Trace records not yet attributed, as flat triples (address, op, count after). */
+  private readonly pending: number[] = [];
   private readonly violationList: string[] = [];
   private nextSession = 0;
   private nextHandle = 0;
@@ -234,8 +235,7 @@ export class Ledger {
 
   /** The record of a live session at ptr, creating it when the ledger has not seen it yet. */
   recordFor(ptr: SessionPtr): SessionRecord {
-    this.drain();
-    this.processPending(null);
+    this.flush();
     let r = this.records.get(ptr);
     if (!r || !r.alive) {
       r = new SessionRecord(ptr, `S${++this.nextSession}`);
@@ -312,16 +312,13 @@ export class Ledger {
   // ---- trace processing --------------------------------------------------------------------------
 
   private drain(): void {
-    if (!this.tracing) return;
-    const { records, lost } = this.b.drainTrace();
-    this.lost += lost;
-    for (const r of records) this.pending.push(r);
+    if (this.tracing) this.lost += this.b.drainTraceInto(this.pending);
   }
 
   /** Attributes every pending trace record to OpenSSL (inside the current JS call). */
   private flush(): void {
     this.drain();
-    this.processPending(null);
+    if (this.pending.length > 0) this.processPending(-1, -1);
   }
 
   /**
@@ -330,46 +327,49 @@ export class Ledger {
    */
   private consume(ptr: SessionPtr, opcode: 0 | 1 | 2, op: EventOp, via: string, expected?: number): number {
     this.drain();
-    const match = this.processPending({ ptr, op: opcode });
-    const refs = match ? match.refs : (expected ?? this.b.x.osw_session_refs(ptr));
+    const matched = this.pending.length > 0 ? this.processPending(ptr, opcode) : -1;
+    const refs = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_refs(ptr));
     const known = this.records.get(ptr);
-    const record = known?.alive && !(opcode === 0 && !match) ? known : this.createRecord(ptr);
+    const record = known?.alive && !(opcode === 0 && matched < 0) ? known : this.createRecord(ptr);
     this.emit(op, record.id, refs, 'js', via);
     return refs;
   }
 
   /**
-   * Applies pending records in order as OpenSSL's own, up to the last one matching `stop` (the JS
-   * call's own record: the last, because OpenSSL may touch the same session earlier in the same
-   * call, e.g. a cache insert before handing the new-session callback its reference). The match is
-   * returned, not applied as internal; records after it stay pending.
+   * Applies pending records (triples: address, op, count) in order as OpenSSL's own, up to the last
+   * one matching (stopPtr, stopOp): the JS call's own record — the last, because OpenSSL may touch
+   * the same session earlier in the same call, e.g. a cache insert before handing the new-session
+   * callback its reference. Returns the match's count (-1: none); records after it stay pending.
    */
-  private processPending(stop: { ptr: number; op: 0 | 1 | 2 } | null): TraceRecord | null {
-    let until = this.pending.length;
-    if (stop) {
-      until = -1;
-      for (let i = this.pending.length - 1; i >= 0; i--) {
-        if (this.pending[i].ptr === stop.ptr && this.pending[i].op === stop.op) {
+  private processPending(stopPtr: number, stopOp: number): number {
+    const q = this.pending;
+    let until = q.length;
+    if (stopOp >= 0) {
+      for (let i = q.length - 3; i >= 0; i -= 3) {
+        if (q[i] === stopPtr && q[i + 1] === stopOp) {
           until = i;
           break;
         }
       }
-      if (until < 0) until = this.pending.length;
     }
-    const batch = this.pending.splice(0, until);
-    for (const r of batch) {
-      if (r.op === 0) this.createRecord(r.ptr);
-      const record = this.records.get(r.ptr) ?? this.createRecord(r.ptr);
-      this.emit(OPS[r.op], record.id, r.refs, 'openssl', this.context.via, this.context.holder);
-      if (r.op === 2 && r.refs === 0) this.kill(record);
-      else this.check(record, r.refs);
+    for (let i = 0; i < until; i += 3) {
+      const ptr = q[i] as SessionPtr;
+      const opcode = q[i + 1] as 0 | 1 | 2;
+      const refs = q[i + 2];
+      const record = opcode === 0 ? this.createRecord(ptr) : (this.records.get(ptr) ?? this.createRecord(ptr));
+      this.emit(OPS[opcode], record.id, refs, 'openssl', this.context.via, this.context.holder);
+      if (opcode === 2 && refs === 0) this.kill(record);
+      else this.check(record, refs);
     }
-    if (stop && this.pending.length > 0 && this.pending[0].ptr === stop.ptr && this.pending[0].op === stop.op) {
-      const match = this.pending.shift() as TraceRecord;
-      if (match.op === 0) this.createRecord(match.ptr);
-      return match;
+    let matched = -1;
+    if (until < q.length) {
+      if (stopOp === 0) this.createRecord(stopPtr as SessionPtr);
+      matched = q[until + 2];
+      q.splice(0, until + 3);
+    } else {
+      q.length = 0;
     }
-    return null;
+    return matched;
   }
 
   private createRecord(ptr: SessionPtr): SessionRecord {
@@ -402,9 +402,10 @@ export class Ledger {
   private emit(op: EventOp, session: string, refs: number, cause: 'js' | 'openssl', via: string, holder?: string): void {
     const bucket = this.counts[cause];
     bucket[op] = (bucket[op] ?? 0) + 1;
-    const event: Omit<LedgerEvent, 'seq'> = { op, session, refs, cause, via };
+    const event: LedgerEvent = { seq: 0, op, session, refs, cause, via };
     if (holder !== undefined) event.holder = holder;
     if (this.debug) event.stack = this.stack();
     this.log.push(event);
   }
+
 }

@@ -110,13 +110,13 @@ export const fields = {
   masterKey(b: Binding, p: SessionPtr): Uint8Array {
     const n = b.x.SSL_SESSION_get_master_key(p, 0 as BytePtr, 0);
     if (n === 0) return new Uint8Array(0);
-    const buf = b.x.malloc(n);
+    const buf = b.alloc(n, 'SSL_SESSION_get_master_key');
     try {
       const got = b.x.SSL_SESSION_get_master_key(p, buf, n);
       return b.copyOut(buf, got);
     } finally {
       b.u8().fill(0, buf, buf + n);
-      b.x.free(buf);
+      b.x.osw_free(buf);
     }
   },
   setMasterKey(b: Binding, p: SessionPtr, key: Uint8Array): number {

@@ -38,7 +38,7 @@ abstract class SessionReader implements SessionInternals {
       try {
         return read(p);
       } finally {
-        rt.b.x.ERR_clear_error();
+        rt.b.clearErrors();
       }
     });
   }

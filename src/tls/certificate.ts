@@ -32,7 +32,7 @@ export function generateCertificate(b: Binding, options: CertificateOptions = {}
   const certLength = b.readU32(b.out[1]);
   const pem = b.takeBuffer(out);
   if (!pem) throw b.error('generateCertificate');
-  b.x.ERR_clear_error();
+  b.clearErrors();
   const text = new TextDecoder().decode(pem);
   return { certificate: text.slice(0, certLength), privateKey: text.slice(certLength) };
 }

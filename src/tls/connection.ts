@@ -85,9 +85,17 @@ export class Connection {
     return this.ptr;
   }
 
-  /** Runs C work on this SSL inside the ledger's attribution, then raises a callback's exception. */
+  /**
+   * Runs C work on this SSL inside the ledger's attribution, then raises a callback's exception.
+   * Refused from inside this connection's own callback: OpenSSL is in the middle of its state
+   * machine and holds pointers into it (ssl_update_cache frees `s->session` after the new-session
+   * callback returns, so a setSession there made it free the caller's session instead).
+   */
   private step<T>(op: string, fn: (ssl: SslPtr) => T): T {
     const rt = this.rt;
+    if (this.busy > 0 && !this.freed) {
+      throw new ReentrancyError(`${this.id}.${op}: the connection is in use by OpenSSL right now (called from its own callback)`);
+    }
     return rt.guard(() =>
       rt.ledger.run(`${this.id} ${op}`, this.id, () => {
         const ssl = this.live(op);
@@ -102,7 +110,7 @@ export class Connection {
         }
         const fault = this.tls.takeFault();
         if (fault) {
-          rt.b.x.ERR_clear_error();
+          rt.b.clearErrors();
           this.failure = new CallbackError(fault.callback, fault.error);
           throw this.failure;
         }
@@ -149,12 +157,12 @@ export class Connection {
       const ssl = this.live('readEncrypted');
       const n = b.x.osw_ssl_pending_encrypted(ssl);
       if (n <= 0) return new Uint8Array(0);
-      const buf = b.x.malloc(n);
+      const buf = b.alloc(n, `readEncrypted (${this.id})`);
       try {
         const got = b.x.osw_ssl_read_encrypted(ssl, buf, n);
         return b.copyOut(buf, Math.max(0, got));
       } finally {
-        b.x.free(buf);
+        b.x.osw_free(buf);
       }
     });
   }
@@ -172,12 +180,12 @@ export class Connection {
       const ret = b.x.SSL_do_handshake(ssl);
       if (ret === 1) {
         this.done = true;
-        b.x.ERR_clear_error();
+        b.clearErrors();
         return true;
       }
       const err = b.x.SSL_get_error(ssl, ret);
       if (err === SSL_ERROR_WANT_READ || err === SSL_ERROR_WANT_WRITE) {
-        b.x.ERR_clear_error();
+        b.clearErrors();
         return false;
       }
       return this.fail('SSL_do_handshake', ssl);
@@ -210,7 +218,7 @@ export class Connection {
     return this.step('read', (ssl) => {
       const b = this.rt.b;
       const chunks: Uint8Array[] = [];
-      const buf = b.x.malloc(CHUNK);
+      const buf = b.alloc(CHUNK, `SSL_read (${this.id})`);
       try {
         for (;;) {
           const ok = b.x.SSL_read_ex(ssl, buf, CHUNK, b.out[0]);
@@ -227,9 +235,9 @@ export class Connection {
           this.fail('SSL_read', ssl);
         }
       } finally {
-        b.x.free(buf);
+        b.x.osw_free(buf);
       }
-      b.x.ERR_clear_error();
+      b.clearErrors();
       if (!this.done && b.x.SSL_is_init_finished(ssl) === 1) this.done = true;
       return concat(chunks);
     });
@@ -245,7 +253,7 @@ export class Connection {
     return this.step('shutdown', (ssl) => {
       const b = this.rt.b;
       const ret = b.x.SSL_shutdown(ssl);
-      b.x.ERR_clear_error();
+      b.clearErrors();
       return ret === 1 || (b.x.SSL_get_shutdown(ssl) & (SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN)) === 3;
     });
   }
@@ -380,7 +388,7 @@ export class Connection {
           b.x.SSL_free(this.ptr);
         } finally {
           this.busy--;
-          b.x.ERR_clear_error();
+          b.clearErrors();
           this.freed = true;
           if (this.sessionListener) this.context.addSessionListener(-1);
           this.sessionListener = null;

@@ -204,7 +204,7 @@ export class Context {
     if (o.sessionCacheMode !== undefined) this.sessionCacheMode = o.sessionCacheMode;
     if (o.sessionCacheSize !== undefined) this.sessionCacheSize = o.sessionCacheSize;
     if (o.timeout !== undefined) this.timeout = o.timeout;
-    b.x.ERR_clear_error();
+    b.clearErrors();
   }
 
   /** @internal The pointer, after checking this context is alive and from this instance. */
@@ -296,7 +296,7 @@ export class Context {
         } finally {
           this.busy--;
         }
-        rt.b.x.ERR_clear_error();
+        rt.b.clearErrors();
         this.raiseFault();
         return ok === 1;
       });
