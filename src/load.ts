@@ -15,6 +15,8 @@ export interface LoadOptions {
   debug?: boolean;
   /** Observe the references OpenSSL takes on its own (default true). */
   trace?: boolean;
+  /** A compiled module (WebAssembly.compile of openssl.wasm), to make many instances without recompiling. */
+  wasmModule?: WebAssembly.Module;
   /** The module's bytes, when you have them already (skips fetching). */
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** Where to fetch the module from (default: openssl.wasm beside this file). */
@@ -63,7 +65,7 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
     throw new InvalidArgumentError(`maxMemory must be between ${INITIAL_MEMORY} and ${MAX_MEMORY} bytes`);
   }
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
-  const bytes = await wasmBytes(options);
+  const source: BufferSource | WebAssembly.Module = options.wasmModule ?? ((await wasmBytes(options)) as BufferSource);
   const host: HostHandlers = {
     fault(error) {
       throw error;
@@ -73,9 +75,13 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
     let received: WebAssembly.Instance | undefined;
     createOpenSSLModule({
       instantiateWasm(imports, receive) {
-        WebAssembly.instantiate(bytes as BufferSource, imports).then((result) => {
-          received = result.instance;
-          receive(result.instance);
+        const instantiated =
+          source instanceof WebAssembly.Module
+            ? WebAssembly.instantiate(source, imports)
+            : WebAssembly.instantiate(source, imports).then((result) => result.instance);
+        instantiated.then((instance) => {
+          received = instance;
+          receive(instance);
         }, reject);
         return {};
       },

@@ -14,7 +14,7 @@ import { installSessionFactories, type Session, type SessionView } from './sessi
 import { type CertificateOptions, type GeneratedCertificate, generateCertificate } from './tls/certificate.js';
 import type { Connection } from './tls/connection.js';
 import { Context, type ContextOptions } from './tls/context.js';
-import { connectInMemory, type InMemoryOptions, type InMemoryPair } from './tls/in-memory.js';
+import { connectInMemory, type InMemoryOptions, type InMemoryPair, pump } from './tls/in-memory.js';
 import { TlsRegistry } from './tls/registry.js';
 
 /** A session argument of the OpenSSL-shaped layer: a handle or a view. */
@@ -61,6 +61,12 @@ export class OpenSSL {
   /** A client and a server connection with a complete handshake between them, in memory. */
   connectInMemory(client: Context, server: Context, options: InMemoryOptions = {}): InMemoryPair {
     return connectInMemory(client, server, options);
+  }
+
+  /** Moves pending bytes between two in-memory connections until both are quiet (finishing a handshake too). */
+  pump(client: Connection, server: Connection, maxRounds?: number): { toClient: Uint8Array; toServer: Uint8Array } {
+    if (!client.isHandshakeDone) client.handshake();
+    return pump(client, server, maxRounds);
   }
 
   /** SSL_get_session(3): a view (no reference taken), or null. */

@@ -35,7 +35,9 @@ describe('SSL_SESSION_new(3): "creates a new SSL_SESSION structure"', () => {
     const s = ossl.SSL_SESSION_new();
     expect(s).toBeInstanceOf(Session);
     expect(s.alive).toBe(true);
-    expect(ossl.ledger.live()).toEqual([{ session: s.sessionId, cReferences: 1, jsReferences: 1, handles: [expect.any(String)] }]);
+    expect(ossl.ledger.live()).toEqual([
+      { session: s.sessionId, cReferences: 1, jsReferences: 1, handles: [s.handleId], holders: [{ kind: 'handle', id: s.handleId, references: 1 }] },
+    ]);
     const report = ossl.ledger.holders(s);
     expect(report).toMatchObject({ session: s.sessionId, cReferences: 1, jsReferences: 1, unattributed: 0 });
     expect(report.holders).toEqual([{ kind: 'handle', id: expect.stringMatching(/^H\d+$/), references: 1 }]);
@@ -258,7 +260,9 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     s.free();
     expect(copy.alive).toBe(true);
     expect(copy.toDER()).toEqual(der);
-    expect(ossl.ledger.live()).toEqual([{ session: copy.sessionId, cReferences: 1, jsReferences: 1, handles: [expect.any(String)] }]);
+    expect(ossl.ledger.live()).toEqual([
+      { session: copy.sessionId, cReferences: 1, jsReferences: 1, handles: [copy.handleId], holders: [{ kind: 'handle', id: copy.handleId, references: 1 }] },
+    ]);
     copy.free();
     ossl.ledger.assertNoLeaks();
   });

@@ -9,8 +9,8 @@ export type EventOp =
   | 'get1' // SSL_get1_session and the new-session callback: a reference handed to JS
   | 'up_ref'
   | 'free'
-  | 'created' // OpenSSL created a session on its own (a handshake, a ticket)
-  | 'destroyed'; // the count reached 0 and OpenSSL freed the memory
+  | 'created'; // OpenSSL created a session on its own (a handshake, a ticket)
+// A count reaching 0 is a 'free' event with refs 0: OpenSSL freed the memory then.
 
 export interface LedgerEvent {
   /** Increasing sequence number, per instance. */
@@ -20,7 +20,11 @@ export interface LedgerEvent {
   session: string;
   /** OpenSSL's own reference count after the event (0: freed). */
   refs: number;
-  /** Who did it: a JS call, or OpenSSL on its own (inside a handshake, a cache operation, SSL_free). */
+  /**
+   * Who did it: 'js' for a reference the JS side took or released itself; 'openssl' for one OpenSSL
+   * took or dropped for another holder — even inside a JS call (SSL_set_session's up_ref is the
+   * connection's reference, so it is OpenSSL's, via "C7 setSession").
+   */
   cause: 'js' | 'openssl';
   /** The JS API call this happened in ("SSL_SESSION_up_ref", "Connection C2 handshake"). */
   via: string;

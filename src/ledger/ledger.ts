@@ -59,6 +59,8 @@ export interface LiveSession {
   cReferences: number;
   jsReferences: number;
   handles: string[];
+  /** Every holder: JS handles, connections, caches. */
+  holders: Holder[];
   created?: string;
 }
 
@@ -120,6 +122,7 @@ export class Ledger {
       cReferences: this.b.x.osw_session_refs(r.ptr),
       jsReferences: r.jsRefs,
       handles: [...r.owners].map((o) => o.id),
+      holders: this.holdersOf(r).holders,
       ...(r.created ? { created: r.created } : {}),
     }));
   }
@@ -144,8 +147,13 @@ export class Ledger {
     return [...this.violationList];
   }
 
-  /** Who holds references to `session` (a Session or SessionView): JS handles, connections, caches. */
+  /** Who holds references to `session` (a Session, a SessionView, or a live session's id "S3"). */
   holders(session: unknown): HoldersReport {
+    if (typeof session === 'string') {
+      this.flush();
+      for (const r of this.records.values()) if (r.id === session) return this.holdersOf(r);
+      throw new TypeError(`ledger.holders: no live session ${session}`);
+    }
     return this.holdersOf(this.resolve(session));
   }
 

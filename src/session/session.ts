@@ -47,6 +47,14 @@ abstract class SessionReader implements SessionInternals {
   get sessionId(): string {
     return this[OWNERSHIP].record.id;
   }
+  /** This object's id in the ledger ("H4"), as `holders()` lists it. */
+  get handleId(): string {
+    return this[OWNERSHIP].id;
+  }
+  /** References the JS side holds through this object (a handle: 1 unless SSL_SESSION_up_ref added more; a view: 0 unless it took some). */
+  get references(): number {
+    return this[OWNERSHIP].held;
+  }
   /** False once every reference held through this object is released (handles) or the borrow expired (views). */
   get alive(): boolean {
     const own = this[OWNERSHIP];

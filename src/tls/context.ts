@@ -259,11 +259,15 @@ export class Context {
     };
   }
 
-  /** SSL_CTX_add_session: the cache takes its own reference. True when added (false: already there). */
+  /**
+   * SSL_CTX_add_session: the cache takes its own reference. True when added (false: already there).
+   * OpenSSL keys the cache by session id: a session without one (SSL_SESSION_new) can be added but
+   * not removed by removeSession (only a flush drops it), and a copy with the same id replaces it.
+   */
   addSession(s: Session | SessionView): boolean {
     return this.cacheOp('addSession', s, (ctx, p) => this.rt.b.x.SSL_CTX_add_session(ctx, p));
   }
-  /** SSL_CTX_remove_session: the cache drops its reference. True when it was there. */
+  /** SSL_CTX_remove_session: the cache drops its reference. True when it was there. OpenSSL marks the session not resumable. */
   removeSession(s: Session | SessionView): boolean {
     return this.cacheOp('removeSession', s, (ctx, p) => this.rt.b.x.SSL_CTX_remove_session(ctx, p));
   }
