@@ -176,6 +176,7 @@ describe('Chromium with the Vite dev server', () => {
     url = `http://127.0.0.1:${port}/`;
     const server = spawn(process.execPath, [vite, 'vite-app', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--clearScreen', 'false'], {
       cwd: app,
+      env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     dev = server;
@@ -184,7 +185,8 @@ describe('Chromium with the Vite dev server', () => {
       const timer = setTimeout(() => reject(new Error(`vite dev did not start in 30 s\n${output}`)), 30_000);
       const read = (chunk: Buffer): void => {
         output += chunk.toString();
-        if (output.includes(url)) {
+        // Vite colours the port when it thinks it has a terminal (CI=true does that): match without escapes.
+        if (output.replace(/\x1b\[[0-9;]*m/g, '').includes(url)) {
           clearTimeout(timer);
           resolve();
         }
