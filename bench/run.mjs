@@ -99,8 +99,17 @@ function wasmHandshakes(ossl, cert) {
   const n = quick ? 10 : 100;
   const out = {};
   for (const [label, version] of [['tls13', 'TLSv1.3'], ['tls12', 'TLSv1.2']]) {
-    const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, minVersion: version, maxVersion: version, ...(version === 'TLSv1.2' ? { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' } : {}) });
-    const client = ossl.createContext({ role: 'client', ca: cert.certificate, minVersion: version, maxVersion: version });
+    // Exactly what the native twin does (bench/native/README.md): OpenSSL's defaults, no certificate
+    // verification on the client, and for TLS 1.2 ticket resumption with the server's ID cache off.
+    const server = ossl.createContext({
+      role: 'server',
+      certificate: cert.certificate,
+      privateKey: cert.privateKey,
+      minVersion: version,
+      maxVersion: version,
+      ...(version === 'TLSv1.2' ? { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256', sessionCacheMode: 0 } : {}),
+    });
+    const client = ossl.createContext({ role: 'client', minVersion: version, maxVersion: version });
     const seedPair = ossl.connectInMemory(client, server, { hostname: 'localhost' });
     const session = seedPair.client.get1Session();
     seedPair.free();
