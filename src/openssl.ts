@@ -10,7 +10,7 @@ import { InvalidArgumentError, OpenSSLError } from './errors.js';
 import { Ledger } from './ledger/ledger.js';
 import { type Cipher, cipherOf, cipherPointer, fields } from './session/fields.js';
 import { OWNERSHIP, Runtime } from './session/runtime.js';
-import { installSessionFactories, type Session, type SessionView } from './session/session.js';
+import { bytesArgument, installSessionFactories, type Session, type SessionView } from './session/session.js';
 import { type CertificateOptions, type GeneratedCertificate, generateCertificate } from './tls/certificate.js';
 import type { Connection } from './tls/connection.js';
 import { Context, type ContextOptions } from './tls/context.js';
@@ -384,9 +384,4 @@ export class OpenSSL {
       }),
     );
   }
-}
-
-function bytesArgument(v: unknown, what: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw new InvalidArgumentError(`${what}: expected a Uint8Array, got ${typeof v}`);
-  return v;
 }

@@ -185,13 +185,13 @@ export class Session extends SessionReader {
     return super.id;
   }
   override set id(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_id', (p) => fields.setId(this[RUNTIME].b, p, bytesValue(v, 'Session.id')));
+    this.write('SSL_SESSION_set1_id', (p) => fields.setId(this[RUNTIME].b, p, bytesArgument(v, 'Session.id')));
   }
   override get idContext(): Uint8Array {
     return super.idContext;
   }
   override set idContext(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_id_context', (p) => fields.setIdContext(this[RUNTIME].b, p, bytesValue(v, 'Session.idContext')));
+    this.write('SSL_SESSION_set1_id_context', (p) => fields.setIdContext(this[RUNTIME].b, p, bytesArgument(v, 'Session.idContext')));
   }
   override get time(): number {
     return super.time;
@@ -221,13 +221,13 @@ export class Session extends SessionReader {
     return super.alpnSelected;
   }
   override set alpnSelected(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_alpn_selected', (p) => fields.setAlpnSelected(this[RUNTIME].b, p, bytesValue(v, 'Session.alpnSelected')));
+    this.write('SSL_SESSION_set1_alpn_selected', (p) => fields.setAlpnSelected(this[RUNTIME].b, p, bytesArgument(v, 'Session.alpnSelected')));
   }
   override get masterKey(): Uint8Array {
     return super.masterKey;
   }
   override set masterKey(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_master_key', (p) => fields.setMasterKey(this[RUNTIME].b, p, bytesValue(v, 'Session.masterKey')));
+    this.write('SSL_SESSION_set1_master_key', (p) => fields.setMasterKey(this[RUNTIME].b, p, bytesArgument(v, 'Session.masterKey')));
   }
   override get maxEarlyData(): number {
     return super.maxEarlyData;
@@ -239,7 +239,7 @@ export class Session extends SessionReader {
     return super.ticketAppData;
   }
   override set ticketAppData(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_ticket_appdata', (p) => fields.setTicketAppData(this[RUNTIME].b, p, bytesValue(v, 'Session.ticketAppData')));
+    this.write('SSL_SESSION_set1_ticket_appdata', (p) => fields.setTicketAppData(this[RUNTIME].b, p, bytesArgument(v, 'Session.ticketAppData')));
   }
 }
 
@@ -258,7 +258,8 @@ export class SessionView extends SessionReader {
  * Refuses a non-Uint8Array before it is copied into the heap, where a string or an ArrayBuffer would
  * silently become zeros or nothing (the OpenSSL-shaped layer checks the same in openssl.ts).
  */
-function bytesValue(v: unknown, what: string): Uint8Array {
+/** The one check of a bytes argument, for both public layers: refused before reaching C. */
+export function bytesArgument(v: unknown, what: string): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new InvalidArgumentError(`${what}: expected a Uint8Array, got ${typeof v}`);
   return v;
 }

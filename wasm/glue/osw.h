@@ -8,8 +8,12 @@
 #define OSW_H
 #include <stddef.h>
 #include <openssl/bio.h>
+#include <openssl/x509.h>
 
 /* Moves a memory BIO's contents into a fresh buffer (caller frees with osw_free), frees the BIO. */
 unsigned char *osw_bio_take(BIO *bio, size_t *outlen);
+
+/* A certificate's DER encoding in a fresh buffer (caller frees); NULL (outlen 0) for NULL or on error. */
+unsigned char *osw_x509_der(X509 *cert, size_t *outlen);
 
 #endif

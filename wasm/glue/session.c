@@ -104,19 +104,17 @@ unsigned char *osw_session_print_keylog(const SSL_SESSION *s, size_t *outlen)
     return osw_bio_take(bio, outlen);
 }
 
+unsigned char *osw_x509_der(X509 *cert, size_t *outlen)
+{
+    unsigned char *der = NULL;
+    int n = cert != NULL ? i2d_X509(cert, &der) : 0;
+
+    *outlen = n > 0 ? (size_t)n : 0;
+    return n > 0 ? der : NULL;
+}
+
 /* The peer certificate as DER in a fresh buffer (caller frees); NULL when there is none. */
 unsigned char *osw_session_peer_der(SSL_SESSION *s, size_t *outlen)
 {
-    X509 *peer = SSL_SESSION_get0_peer(s);
-    unsigned char *der = NULL;
-    int n;
-
-    *outlen = 0;
-    if (peer == NULL)
-        return NULL;
-    n = i2d_X509(peer, &der);
-    if (n <= 0)
-        return NULL;
-    *outlen = (size_t)n;
-    return der;
+    return osw_x509_der(SSL_SESSION_get0_peer(s), outlen);
 }

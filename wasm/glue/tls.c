@@ -221,18 +221,7 @@ void osw_ssl_encrypted_eof(SSL *ssl)
 /* The peer certificate as DER in a fresh buffer (caller frees); NULL when there is none. */
 unsigned char *osw_ssl_peer_der(SSL *ssl, size_t *outlen)
 {
-    X509 *peer = SSL_get0_peer_certificate(ssl);
-    unsigned char *der = NULL;
-    int n;
-
-    *outlen = 0;
-    if (peer == NULL)
-        return NULL;
-    n = i2d_X509(peer, &der);
-    if (n <= 0)
-        return NULL;
-    *outlen = (size_t)n;
-    return der;
+    return osw_x509_der(SSL_get0_peer_certificate(ssl), outlen);
 }
 
 /* SSL_set_options / SSL_CTX_set_options take 64-bit masks; these take the low 32 bits. */
