@@ -6,7 +6,7 @@
  */
 import type { SessionPtr } from './binding/abi.js';
 import type { Binding } from './binding/binding.js';
-import { InvalidArgumentError, OpenSSLError } from './errors.js';
+import { ForeignObjectError, InvalidArgumentError, OpenSSLError } from './errors.js';
 import { Ledger } from './ledger/ledger.js';
 import { type Cipher, cipherOf, cipherPointer, fields } from './session/fields.js';
 import { OWNERSHIP, Runtime } from './session/runtime.js';
@@ -71,18 +71,19 @@ export class OpenSSL {
 
   /** SSL_get_session(3): a view (no reference taken), or null. */
   SSL_get_session(ssl: Connection): SessionView | null {
-    return ssl.getSession();
+    return this.mine(ssl, 'SSL_get_session').getSession();
   }
   /** SSL_get0_session(3): the same as SSL_get_session. */
   SSL_get0_session(ssl: Connection): SessionView | null {
-    return ssl.getSession();
+    return this.mine(ssl, 'SSL_get0_session').getSession();
   }
   /** SSL_get1_session(3): a handle holding one more reference, or null. */
   SSL_get1_session(ssl: Connection): Session | null {
-    return ssl.get1Session();
+    return this.mine(ssl, 'SSL_get1_session').get1Session();
   }
   /** SSL_set_session(3): 1 on success (the connection takes its own reference). */
   SSL_set_session(ssl: Connection, s: SessionLike): 0 | 1 {
+    this.mine(ssl, 'SSL_set_session');
     try {
       ssl.setSession(s);
       this.lastError = null;
@@ -96,35 +97,42 @@ export class OpenSSL {
     }
   }
   SSL_session_reused(ssl: Connection): 0 | 1 {
-    return ssl.sessionReused ? 1 : 0;
+    return this.mine(ssl, 'SSL_session_reused').sessionReused ? 1 : 0;
   }
   /** SSL_CTX_add_session(3): 1 when added (the cache takes a reference), 0 when it was already there. */
   SSL_CTX_add_session(ctx: Context, s: SessionLike): 0 | 1 {
+    this.mine(ctx, 'SSL_CTX_add_session');
     return ctx.addSession(s) ? 1 : 0;
   }
   /** SSL_CTX_remove_session(3): 1 when it was in the cache (the cache drops its reference). */
   SSL_CTX_remove_session(ctx: Context, s: SessionLike): 0 | 1 {
+    this.mine(ctx, 'SSL_CTX_remove_session');
     return ctx.removeSession(s) ? 1 : 0;
   }
   /** SSL_CTX_flush_sessions(3): removes the sessions expired at `time` (seconds). */
   SSL_CTX_flush_sessions(ctx: Context, time: number): void {
+    this.mine(ctx, 'SSL_CTX_flush_sessions');
     ctx.flushSessions(time);
   }
   /** SSL_CTX_set_session_cache_mode(3): returns the previous mode. */
   SSL_CTX_set_session_cache_mode(ctx: Context, mode: number): number {
+    this.mine(ctx, 'SSL_CTX_set_session_cache_mode');
     const previous = ctx.sessionCacheMode;
     ctx.sessionCacheMode = mode;
     return previous;
   }
   SSL_CTX_get_session_cache_mode(ctx: Context): number {
+    this.mine(ctx, 'SSL_CTX_get_session_cache_mode');
     return ctx.sessionCacheMode;
   }
   /** SSL_CTX_sess_number(3). */
   SSL_CTX_sess_number(ctx: Context): number {
+    this.mine(ctx, 'SSL_CTX_sess_number');
     return ctx.sessionCount;
   }
   /** SSL_CTX_set_timeout(3): returns the previous timeout. */
   SSL_CTX_set_timeout(ctx: Context, seconds: number): number {
+    this.mine(ctx, 'SSL_CTX_set_timeout');
     const previous = ctx.timeout;
     ctx.timeout = seconds;
     return previous;
@@ -344,6 +352,14 @@ export class OpenSSL {
   }
 
   // ---- internals ------------------------------------------------------------------------------------
+
+  /** A connection or context of this instance, or a ForeignObjectError. */
+  private mine<T extends Connection | Context>(x: T, op: string): T {
+    if (!x || (x as { rt?: unknown }).rt !== this.rt) {
+      throw new ForeignObjectError(`${op}: ${x?.id ?? String(x)} belongs to another OpenSSL instance`, x?.id ?? '?');
+    }
+    return x;
+  }
 
   private use(s: SessionLike, op: string): SessionPtr {
     return this.rt.guard(() => this.rt.usable(s, op));

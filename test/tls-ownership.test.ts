@@ -486,3 +486,26 @@ describe('the OpenSSL-shaped TLS functions', () => {
     ossl.ledger.assertNoLeaks();
   });
 });
+
+describe('connections and contexts belong to one instance', () => {
+  it("the OpenSSL-shaped TLS functions refuse another instance's connection or context with ForeignObjectError", async () => {
+    const { loadOpenSSL, ForeignObjectError } = await import('../dist/index.js');
+    const a = await loadOpenSSL();
+    const b = await loadOpenSSL();
+    const cert = a.generateCertificate();
+    const server = a.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+    const client = a.createContext({ role: 'client' });
+    const pair = a.connectInMemory(client, server, { hostname: 'localhost' });
+    expect(() => b.SSL_get_session(pair.client)).toThrow(ForeignObjectError);
+    expect(() => b.SSL_get1_session(pair.client)).toThrow(ForeignObjectError);
+    expect(() => b.SSL_session_reused(pair.server)).toThrow(ForeignObjectError);
+    expect(() => b.SSL_CTX_sess_number(server)).toThrow(ForeignObjectError);
+    expect(() => b.SSL_CTX_set_timeout(server, 10)).toThrow(ForeignObjectError);
+    expect(a.SSL_CTX_sess_number(server)).toBe(server.sessionCount);
+    pair.free();
+    client.free();
+    server.free();
+    a.ledger.assertNoLeaks();
+    b.ledger.assertNoLeaks();
+  });
+});

@@ -46,7 +46,8 @@ export class Connection {
 
   /** @internal */
   constructor(
-    private readonly rt: Runtime,
+    /** @internal */
+    readonly rt: Runtime,
     private readonly tls: TlsRegistry,
     readonly context: Context,
     options: ConnectionOptions,

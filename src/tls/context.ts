@@ -132,7 +132,8 @@ export class Context {
 
   /** @internal */
   constructor(
-    private readonly rt: Runtime,
+    /** @internal */
+    readonly rt: Runtime,
     private readonly tls: TlsRegistry,
     options: ContextOptions,
   ) {
