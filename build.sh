@@ -34,7 +34,7 @@ say "emcc: $emcc_version ($(command -v emcc))"
 # ---- OpenSSL's static libraries, cached by everything that changes them --------------------------
 patches=(openssl-src/patches/*.patch)
 key=$( { echo "$OPENSSL_VERSION $OPENSSL_SHA256 $OPENSSL_TARGET $OPENSSL_CFLAGS"; printf '%s\n' "${OPENSSL_OPTIONS[@]}";
-  cat "${patches[@]}"; echo "$emcc_version"; } | sha256sum | cut -c1-16)
+  cat "${patches[@]}" openssl-src/conf/*.conf; echo "$emcc_version"; } | sha256sum | cut -c1-16)
 tree="$cache/build-$key/openssl-$OPENSSL_VERSION"
 if [ -f "$cache/build-$key/.done" ]; then
   step "OpenSSL $OPENSSL_VERSION libraries: cached ($cache/build-$key)"
@@ -46,7 +46,7 @@ else
   tar -xzf "$tarball" -C "$cache/build-$key"
   for p in "${patches[@]}"; do say "patch $(basename "$p")"; patch -s -p1 -d "$tree" <"$p"; done
   step "configure ($OPENSSL_TARGET ${#OPENSSL_OPTIONS[@]} options)"
-  (cd "$tree" && CFLAGS="$OPENSSL_CFLAGS" emconfigure ./Configure "$OPENSSL_TARGET" "${OPENSSL_OPTIONS[@]}" >configure.log 2>&1) \
+  (cd "$tree" && CFLAGS="$OPENSSL_CFLAGS" emconfigure ./Configure --config="$root/openssl-src/conf/wasm32.conf" "$OPENSSL_TARGET" "${OPENSSL_OPTIONS[@]}" >configure.log 2>&1) \
     || { tail -20 "$tree/configure.log"; exit 1; }
   # emconfigure sets CC=emcc and CROSS_COMPILE=em: together they make "ememcc". Empty the prefix.
   sed -i 's/^CROSS_COMPILE=.*/CROSS_COMPILE=/' "$tree/Makefile"
