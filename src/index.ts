@@ -26,6 +26,7 @@ export async function loadOpenSSL(options: LoadOptions = {}): Promise<OpenSSL> {
   return new OpenSSL(binding, {
     debug: options.debug ?? false,
     trace: options.trace ?? true,
+    prefetch: options.maxMemory !== undefined,
     onLeak:
       options.onLeak ??
       ((id) =>

@@ -23,7 +23,10 @@ export interface LoadOptions {
   wasmUrl?: string | URL;
   /**
    * Upper bound of the instance's memory in bytes (default 2 GiB; at least 16 MiB, the initial
-   * size). At the cap, allocations fail inside OpenSSL (OpenSSLError); a trap marks the instance failed.
+   * size). At the cap, allocations fail inside OpenSSL (OpenSSLError "malloc failure") and the
+   * instance recovers once memory is freed; a trap marks the instance failed. With a cap, loading
+   * also builds all of OpenSSL's algorithm tables up front (about 15 ms): built lazily, a table
+   * whose first build met the cap would lack algorithms for the instance's life.
    */
   maxMemory?: number;
   /** Called when a handle is garbage-collected without free(); default: a console warning. */

@@ -35,8 +35,11 @@ export class OpenSSL {
   lastError: OpenSSLError | null = null;
 
   /** @internal */
-  constructor(b: Binding, options: { debug: boolean; trace: boolean; onLeak: (id: string) => void }) {
+  constructor(b: Binding, options: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string) => void }) {
     b.x.OPENSSL_init_ssl(0, 0);
+    // With a memory cap: every algorithm table now, while memory is plentiful. Built lazily, a
+    // table whose first build meets the cap loses algorithms for the instance's life (wasm/glue/init.c).
+    if (options.prefetch) b.x.osw_prefetch();
     b.clearErrors();
     this.ledger = new Ledger(b, options.debug, options.trace);
     this.rt = new Runtime(b, this.ledger, options.onLeak);

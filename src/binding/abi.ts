@@ -90,6 +90,8 @@ export interface Exports {
   SSL_CIPHER_get_version(c: CipherPtr): CharPtr;
 
   osw_heap_in_use(): number;
+  osw_flush_fetch_caches(): number;
+  osw_prefetch(): void;
   osw_generate_certificate(keyType: number, cn: BytePtr, days: number, outlen: OutPtr, certLen: OutPtr): BytePtr;
   SSL_CTX_free(ctx: CtxPtr): void;
   osw_ctx_new(server: number): CtxPtr;
@@ -165,7 +167,7 @@ export const EXPORT_NAMES = Object.keys({
   SSL_SESSION_is_resumable: 1, SSL_SESSION_has_ticket: 1, SSL_SESSION_get0_ticket: 1,
   SSL_SESSION_get_ticket_lifetime_hint: 1,
   SSL_CIPHER_get_name: 1, SSL_CIPHER_standard_name: 1, SSL_CIPHER_get_id: 1, SSL_CIPHER_get_version: 1,
-  osw_heap_in_use: 1, osw_generate_certificate: 1,
+  osw_heap_in_use: 1, osw_flush_fetch_caches: 1, osw_prefetch: 1, osw_generate_certificate: 1,
   SSL_CTX_free: 1, osw_ctx_new: 1, osw_ctx_set_versions: 1, osw_ctx_set_groups: 1,
   osw_ctx_use_certificate_pem: 1, osw_ctx_use_private_key_pem: 1, osw_ctx_add_ca_pem: 1, osw_ctx_ctrl: 1,
   osw_ctx_set_session_callbacks: 1, osw_ctx_flush_sessions: 1, osw_ctx_set_alpn_select: 1,

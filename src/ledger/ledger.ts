@@ -110,13 +110,15 @@ export class Ledger {
 
   /** The newest events, oldest first (the last 10,000; in debug mode the last 1,000,000). */
   events(): LedgerEvent[] {
-    this.flush();
-    return this.log.all();
+    return this.guard(() => {
+      this.flush();
+      return this.log.all();
+    });
   }
 
   /** Every session the ledger knows alive (with tracing: every live SSL_SESSION in the instance). */
   live(): LiveSession[] {
-    this.flush();
+    this.guard(() => this.flush());
     return [...this.records.values()].map((r) => ({
       session: r.id,
       cReferences: this.b.x.osw_session_refs(r.ptr),
@@ -128,7 +130,7 @@ export class Ledger {
   }
 
   stats(): LedgerStats {
-    this.flush();
+    this.guard(() => this.flush());
     let js = 0;
     for (const r of this.records.values()) js += r.jsRefs;
     return {
@@ -150,12 +152,19 @@ export class Ledger {
   /** Who holds references to `session` (a Session, a SessionView, or a live session's id "S3"). */
   holders(session: unknown): HoldersReport {
     if (typeof session === 'string') {
-      this.flush();
+      this.guard(() => this.flush());
       for (const r of this.records.values()) if (r.id === session) return this.holdersOf(r);
       throw new TypeError(`ledger.holders: no live session ${session}`);
     }
     return this.holdersOf(this.resolve(session));
   }
+
+  /**
+   * Runs a question's reads of the instance's memory. Installed by the runtime: once the instance
+   * trapped, its memory can no longer be trusted (a trap can leave the allocator half-updated), so
+   * the questions raise InstanceFailedError like every other call.
+   */
+  guard: <T>(fn: () => T) => T = (fn) => fn();
 
   /** Maps a public session object to its record; installed by the session layer above. */
   resolve: (session: unknown) => SessionRecord = () => {
@@ -164,7 +173,7 @@ export class Ledger {
 
   /** Who holds references to the session: JS handles, connections, context caches. */
   holdersOf(record: SessionRecord): HoldersReport {
-    this.flush();
+    this.guard(() => this.flush());
     const cReferences = record.alive ? this.b.x.osw_session_refs(record.ptr) : 0;
     const holders: Holder[] = [...record.owners].map((o) => ({ kind: 'handle', id: o.id, references: o.held }));
     if (record.alive) for (const source of this.holderSources) holders.push(...source(record.ptr));
@@ -180,12 +189,12 @@ export class Ledger {
 
   /** C heap bytes in use now (the allocator's count): compare before and after to catch leaks inside C. */
   heapBytes(): number {
-    return this.b.heapInUse();
+    return this.guard(() => this.b.heapInUse());
   }
 
   /** Throws LeakError naming every session the JS side still holds references to. */
   assertNoLeaks(): void {
-    this.flush();
+    this.guard(() => this.flush());
     const leaks: LeakReport[] = [];
     for (const r of this.records.values()) {
       if (r.jsRefs > 0) {

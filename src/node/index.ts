@@ -45,7 +45,9 @@ export class TLSStream extends Duplex {
     connection.onSession((view) => {
       const handle = view.upRef();
       this.received.push(handle);
-      this.emit('session', handle);
+      // Listeners run once OpenSSL has returned: from inside its new-session callback, a write()
+      // on this connection would be refused as reentrant (Connection.step).
+      queueMicrotask(() => this.emit('session', handle));
     });
     socket.on('data', (chunk: Buffer) => this.fromSocket(chunk));
     socket.on('end', () => this.socketEnded());

@@ -54,6 +54,19 @@ function int32Seconds(seconds: number, what: string): number {
   return seconds;
 }
 
+/**
+ * A session cache files its sessions in a hash table keyed by protocol version and id. OpenSSL lets
+ * either change under a cached session; the entry is then stranded: SSL_CTX_remove_session no longer
+ * finds it, and once the cache drops the session its table still points at the freed memory (a
+ * later session allocated there is "already cached" without the cache holding a reference).
+ * Refused before reaching C; a dup() is in no cache.
+ */
+function notInCache(b: Binding, p: SessionPtr, op: string): void {
+  if (b.x.osw_session_owner(p) !== 0) {
+    throw new InvalidArgumentError(`${op}: the session is in a context's session cache, which files it under its protocol version and id; remove it from the cache first, or change a dup()`);
+  }
+}
+
 /** Reads a (pointer, length) pair OpenSSL wrote into the out slots 0 and 1 and copies the bytes. */
 function outBytes(b: Binding): Uint8Array {
   return b.copyOut(b.readU32(b.out[0]), b.readU32(b.out[1]));
@@ -65,6 +78,7 @@ export const fields = {
     return b.copyOut(data, b.readU32(b.out[0]));
   },
   setId(b: Binding, p: SessionPtr, id: Uint8Array): number {
+    notInCache(b, p, 'SSL_SESSION_set1_id');
     return b.withBytes(id, (d, n) => b.x.SSL_SESSION_set1_id(p, d, n));
   },
   idContext(b: Binding, p: SessionPtr): Uint8Array {
@@ -90,6 +104,7 @@ export const fields = {
     return b.x.SSL_SESSION_get_protocol_version(p);
   },
   setProtocolVersion(b: Binding, p: SessionPtr, v: number): number {
+    notInCache(b, p, 'SSL_SESSION_set_protocol_version');
     return b.x.SSL_SESSION_set_protocol_version(p, v);
   },
   hostname(b: Binding, p: SessionPtr): string | null {

@@ -60,6 +60,7 @@ export class Runtime {
             if (own.held > 0 && own.record.alive) onLeak(own.record.id);
           })
         : null;
+    ledger.guard = (fn) => this.guard(fn);
   }
 
   get failed(): boolean {

@@ -91,11 +91,20 @@ export class Connection {
    * Refused from inside this connection's own callback: OpenSSL is in the middle of its state
    * machine and holds pointers into it (ssl_update_cache frees `s->session` after the new-session
    * callback returns, so a setSession there made it free the caller's session instead).
+   * `cache`: the step may file sessions in the context's cache (handshake, read: a TLS 1.3 client
+   * files tickets), so it is refused too while OpenSSL runs that context's cache code: a handshake
+   * started from an onRemoveSession called by a full cache's eviction loop refilled the cache
+   * forever (the loop never ended).
    */
-  private step<T>(op: string, fn: (ssl: SslPtr) => T): T {
+  private step<T>(op: string, fn: (ssl: SslPtr) => T, cache = false): T {
     const rt = this.rt;
-    if (this.busy > 0 && !this.freed) {
+    if (!this.freed && this.busy > 0) {
       throw new ReentrancyError(`${this.id}.${op}: the connection is in use by OpenSSL right now (called from its own callback)`);
+    }
+    if (!this.freed && cache && this.context.busy > 0) {
+      throw new ReentrancyError(
+        `${this.id}.${op}: its context ${this.context.id} is in use by OpenSSL right now (called from one of its callbacks), and this step may change its session cache`,
+      );
     }
     return rt.guard(() =>
       rt.ledger.run(`${this.id} ${op}`, this.id, () => {
@@ -176,21 +185,25 @@ export class Connection {
   /** One handshake step: true once complete, false when it needs bytes from the peer. Throws TLSError on failure. */
   handshake(): boolean {
     if (this.done) return true;
-    return this.step('handshake', (ssl) => {
-      const b = this.rt.b;
-      const ret = b.x.SSL_do_handshake(ssl);
-      if (ret === 1) {
-        this.done = true;
-        b.clearErrors();
-        return true;
-      }
-      const err = b.x.SSL_get_error(ssl, ret);
-      if (err === SSL_ERROR_WANT_READ || err === SSL_ERROR_WANT_WRITE) {
-        b.clearErrors();
-        return false;
-      }
-      return this.fail('SSL_do_handshake', ssl);
-    });
+    return this.step(
+      'handshake',
+      (ssl) => {
+        const b = this.rt.b;
+        const ret = b.x.SSL_do_handshake(ssl);
+        if (ret === 1) {
+          this.done = true;
+          b.clearErrors();
+          return true;
+        }
+        const err = b.x.SSL_get_error(ssl, ret);
+        if (err === SSL_ERROR_WANT_READ || err === SSL_ERROR_WANT_WRITE) {
+          b.clearErrors();
+          return false;
+        }
+        return this.fail('SSL_do_handshake', ssl);
+      },
+      true,
+    );
   }
 
   get isHandshakeDone(): boolean {
@@ -216,32 +229,36 @@ export class Connection {
    * post-handshake messages: a TLS 1.3 client receives its session tickets here.
    */
   read(): Uint8Array {
-    return this.step('read', (ssl) => {
-      const b = this.rt.b;
-      const chunks: Uint8Array[] = [];
-      const buf = b.alloc(CHUNK, `SSL_read (${this.id})`);
-      try {
-        for (;;) {
-          const ok = b.x.SSL_read_ex(ssl, buf, CHUNK, b.out[0]);
-          if (ok === 1) {
-            chunks.push(b.copyOut(buf, b.readU32(b.out[0])));
-            continue;
+    return this.step(
+      'read',
+      (ssl) => {
+        const b = this.rt.b;
+        const chunks: Uint8Array[] = [];
+        const buf = b.alloc(CHUNK, `SSL_read (${this.id})`);
+        try {
+          for (;;) {
+            const ok = b.x.SSL_read_ex(ssl, buf, CHUNK, b.out[0]);
+            if (ok === 1) {
+              chunks.push(b.copyOut(buf, b.readU32(b.out[0])));
+              continue;
+            }
+            const err = b.x.SSL_get_error(ssl, 0);
+            if (err === SSL_ERROR_WANT_READ || err === SSL_ERROR_WANT_WRITE) break;
+            if (err === SSL_ERROR_ZERO_RETURN) {
+              this.peerClosed = true;
+              break;
+            }
+            this.fail('SSL_read', ssl);
           }
-          const err = b.x.SSL_get_error(ssl, 0);
-          if (err === SSL_ERROR_WANT_READ || err === SSL_ERROR_WANT_WRITE) break;
-          if (err === SSL_ERROR_ZERO_RETURN) {
-            this.peerClosed = true;
-            break;
-          }
-          this.fail('SSL_read', ssl);
+        } finally {
+          b.x.osw_free(buf);
         }
-      } finally {
-        b.x.osw_free(buf);
-      }
-      b.clearErrors();
-      if (!this.done && b.x.SSL_is_init_finished(ssl) === 1) this.done = true;
-      return concat(chunks);
-    });
+        b.clearErrors();
+        if (!this.done && b.x.SSL_is_init_finished(ssl) === 1) this.done = true;
+        return concat(chunks);
+      },
+      true,
+    );
   }
 
   /** The peer sent close_notify. */

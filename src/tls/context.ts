@@ -266,7 +266,25 @@ export class Context {
    * not removed by removeSession (only a flush drops it), and a copy with the same id replaces it.
    */
   addSession(s: Session | SessionView): boolean {
-    return this.cacheOp('addSession', s, (ctx, p) => this.rt.b.x.SSL_CTX_add_session(ctx, p));
+    return this.cacheOp('addSession', s, (ctx, p) => {
+      this.notInAnotherCache(p, 'addSession');
+      return this.rt.b.x.SSL_CTX_add_session(ctx, p);
+    });
+  }
+
+  /**
+   * A session is in at most one cache: its list links and owner are single fields. OpenSSL does not
+   * check; filing a session another context caches relinks it into this cache's list with the other
+   * list's links, corrupting both (a later flush loops forever). Refused before reaching C.
+   */
+  private notInAnotherCache(p: SessionPtr, op: string): void {
+    const owner = this.rt.b.x.osw_session_owner(p);
+    if (owner !== 0 && owner !== this.ptr) {
+      const other = this.tls.contextFor(owner)?.id ?? 'another context';
+      throw new InvalidArgumentError(
+        `${this.id}.${op}: the session is in ${other}'s session cache, and a session can be in one cache at a time; remove it there first, or use a dup()`,
+      );
+    }
   }
   /** SSL_CTX_remove_session: the cache drops its reference. True when it was there. OpenSSL marks the session not resumable. */
   removeSession(s: Session | SessionView): boolean {
@@ -275,6 +293,7 @@ export class Context {
   /** SSL_CTX_flush_sessions_ex: removes sessions expired at `time` (seconds; default now). */
   flushSessions(time: number = Date.now() / 1000): void {
     const rt = this.rt;
+    this.notBusy('flushSessions');
     rt.guard(() =>
       rt.ledger.run(`${this.id} flushSessions`, `${this.id} cache`, () => {
         this.busy++;
@@ -288,8 +307,20 @@ export class Context {
     );
   }
 
+  /**
+   * Refuses changing the session cache while OpenSSL runs this context's cache code (a call from
+   * inside one of its callbacks): SSL_CTX_add_session calls onRemoveSession from its eviction loop,
+   * between filing a session in the hash table and linking it into the list.
+   */
+  private notBusy(op: string): void {
+    if (this.busy > 0) {
+      throw new ReentrancyError(`${this.id}.${op}: the context is in use by OpenSSL right now (called from one of its callbacks); its session cache cannot change under it`);
+    }
+  }
+
   private cacheOp(op: string, s: Session | SessionView, fn: (ctx: CtxPtr, p: SessionPtr) => number): boolean {
     const rt = this.rt;
+    this.notBusy(op);
     return rt.guard(() => {
       const p = rt.usable(s, `${this.id}.${op}`);
       const ctx = this.live(op);
@@ -386,8 +417,11 @@ export class Context {
     if (!cb || !connection) return 0;
     const found = cb(this.rt.b.copyOut(id, len), connection);
     if (found === null || found === undefined) return 0;
-    // OpenSSL takes its own reference (copy = 1); the JS side keeps the one it holds.
-    return this.rt.usable(found, `${this.id} onGetSession`);
+    // OpenSSL takes its own reference (copy = 1); the JS side keeps the one it holds. Unless
+    // NO_INTERNAL_STORE, it then files the session in this context's cache.
+    const p = this.rt.usable(found, `${this.id} onGetSession`);
+    this.notInAnotherCache(p, 'onGetSession');
+    return p;
   }
 
   /** @internal Server ALPN: the first accepted protocol the client offered. */
