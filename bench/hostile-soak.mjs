@@ -12,12 +12,12 @@ import {
   NotOwnedError,
   OpenSSLError,
   ReentrancyError,
-  SESS_CACHE,
   TLSError,
   UseAfterFreeError,
 } from '../dist/index.js';
 import { heapBook } from './hostile-heap.mjs';
 import { createRng, HOSTNAME } from './hostile-inputs.mjs';
+import { wireContexts } from './hostile-wire.mjs';
 
 const MAX_HANDLES = 256;
 const MAX_LIVE_PAIRS = 4;
@@ -80,34 +80,18 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
   const keep = (s) => {
     handles.push({ s, held: 1 });
   };
-  const pairs = [];
-  for (const protocol of ['TLSv1.2', 'TLSv1.3']) {
-    for (const tickets of [true, false]) {
-      const server = ossl.createContext({
-        role: 'server',
-        certificate: identity.certificate,
-        privateKey: identity.privateKey,
-        maxVersion: protocol,
-        tickets,
-        sessionCacheSize: 64,
-      });
-      const client = ossl.createContext({
-        role: 'client',
-        ca: identity.certificate,
-        sessionCacheMode: SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL,
-      });
-      const entry = { protocol, tickets, server, client, resumable: [] };
-      client.onNewSession((s) => {
-        if (handles.length >= MAX_HANDLES || !r.chance(0.4)) return false; // OpenSSL takes the reference back
-        keep(s);
-        entry.resumable.push(s);
-        if (entry.resumable.length > 4) entry.resumable.shift();
-        return true;
-      });
-      server.onRemoveSession(() => {});
-      pairs.push(entry);
-    }
-  }
+  const pairs = wireContexts(ossl, identity, { sessionCacheSize: 64 }).map(({ protocol, tickets, server, client }) => {
+    const entry = { protocol, tickets, server, client, resumable: [] };
+    client.onNewSession((s) => {
+      if (handles.length >= MAX_HANDLES || !r.chance(0.4)) return false; // OpenSSL takes the reference back
+      keep(s);
+      entry.resumable.push(s);
+      if (entry.resumable.length > 4) entry.resumable.shift();
+      return true;
+    });
+    server.onRemoveSession(() => {});
+    return entry;
+  });
 
   /** Runs a misuse that must be refused with `expected` (one class, or a list of acceptable ones). */
   const misuse = (name, expected, call) => {

@@ -167,8 +167,11 @@ function echo(r, c, s) {
   return verdict;
 }
 
-/** Contexts for the wire cases: TLS 1.2 and 1.3, stateless tickets or the session cache. */
-export function wireContexts(ossl, identity) {
+/**
+ * Contexts for the wire cases (and the soak): TLS 1.2 and 1.3, stateless tickets or the session
+ * cache; `serverOptions` adds to every server context.
+ */
+export function wireContexts(ossl, identity, serverOptions = {}) {
   const pairs = [];
   for (const protocol of ['TLSv1.2', 'TLSv1.3']) {
     for (const tickets of [true, false]) {
@@ -178,6 +181,7 @@ export function wireContexts(ossl, identity) {
         privateKey: identity.privateKey,
         maxVersion: protocol,
         tickets,
+        ...serverOptions,
       });
       const client = ossl.createContext({
         role: 'client',

@@ -48,18 +48,21 @@ function required<T>(value: T | null, what: string): T {
   return value;
 }
 
+/** A handle taken with SSL_get1_session and freed again: the starting point of double free and use after free. */
+function freedHandle(w: World): MisuseSetup {
+  const connection = clientConnection(w);
+  const v = required(w.get1Session(connection), 'SSL_get1_session');
+  w.free(v);
+  return { v, connection };
+}
+
 export const MISUSES: Misuse[] = [
   {
     id: 'double-free',
     label: 'Double free',
     expect: 'DoubleFreeError',
     quotes: [QUOTES.mustNot, QUOTES.decrement],
-    setup(w) {
-      const connection = clientConnection(w);
-      const v = required(w.get1Session(connection), 'SSL_get1_session');
-      w.free(v);
-      return { v, connection };
-    },
+    setup: freedHandle,
     mistake(w, s) {
       w.free(s.v);
     },
@@ -99,12 +102,7 @@ export const MISUSES: Misuse[] = [
     label: 'Use after free',
     expect: 'UseAfterFreeError',
     quotes: [QUOTES.crucial, QUOTES.get1],
-    setup(w) {
-      const connection = clientConnection(w);
-      const v = required(w.get1Session(connection), 'SSL_get1_session');
-      w.free(v);
-      return { v, connection };
-    },
+    setup: freedHandle,
     mistake(w, s) {
       w.readTime(s.v);
     },
