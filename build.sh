@@ -36,6 +36,10 @@ patches=(openssl-src/patches/*.patch)
 key=$( { echo "$OPENSSL_VERSION $OPENSSL_SHA256 $OPENSSL_TARGET $OPENSSL_CFLAGS"; printf '%s\n' "${OPENSSL_OPTIONS[@]}";
   cat "${patches[@]}" openssl-src/conf/*.conf; echo "$emcc_version"; } | sha256sum | cut -c1-16)
 tree="$cache/build-$key/openssl-$OPENSSL_VERSION"
+# Several checkouts may share the cache: one builds a key while the others wait for it.
+mkdir -p "$cache"
+exec 9>"$cache/build-$key.lock"
+flock 9
 if [ -f "$cache/build-$key/.done" ]; then
   step "OpenSSL $OPENSSL_VERSION libraries: cached ($cache/build-$key)"
 else

@@ -116,10 +116,7 @@ export class OpenSSLError extends OpenSSLWasmError {
     readonly queue: readonly OpenSSLErrorEntry[],
   ) {
     const first = queue[0];
-    super(
-      `${operation} failed` +
-        (first ? `: ${first.text}${first.data ? ` (${first.data})` : ''}` : ' (OpenSSL queued no error)'),
-    );
+    super(`${operation} failed${first ? `: ${first.text}${first.data ? ` (${first.data})` : ''}` : ' (OpenSSL queued no error)'}`);
   }
   /** OpenSSL's packed code of the first queued error (0 when none). */
   get code(): number {

@@ -5,17 +5,17 @@
 import { instantiate, type LoadOptions } from './load.js';
 import { OpenSSL } from './openssl.js';
 
+export * from './errors.js';
+export type { EventOp, LedgerEvent } from './ledger/events.js';
+export type { Holder, HoldersReport, Ledger, LedgerStats, LiveSession } from './ledger/ledger.js';
 export type { LoadOptions } from './load.js';
 export { OpenSSL, type SessionLike } from './openssl.js';
-export { Session, SessionView, disposeSymbol } from './session/session.js';
 export type { Cipher } from './session/fields.js';
-export type { Ledger, Holder, HoldersReport, LiveSession, LedgerStats } from './ledger/ledger.js';
-export type { LedgerEvent, EventOp } from './ledger/events.js';
-export * from './errors.js';
-export { Context, SESS_CACHE, type ContextOptions, type CacheStats, type ProtocolVersion } from './tls/context.js';
-export { Connection, type ConnectionOptions } from './tls/connection.js';
-export type { InMemoryOptions, InMemoryPair } from './tls/in-memory.js';
+export { disposeSymbol, Session, SessionView } from './session/session.js';
 export type { CertificateOptions, GeneratedCertificate, KeyType } from './tls/certificate.js';
+export { Connection, type ConnectionOptions } from './tls/connection.js';
+export { type CacheStats, Context, type ContextOptions, type ProtocolVersion, SESS_CACHE } from './tls/context.js';
+export type { InMemoryOptions, InMemoryPair } from './tls/in-memory.js';
 
 /**
  * Loads one independent OpenSSL instance (its own WebAssembly memory, RNG, ledger).
@@ -29,7 +29,6 @@ export async function loadOpenSSL(options: LoadOptions = {}): Promise<OpenSSL> {
     prefetch: options.maxMemory !== undefined,
     onLeak:
       options.onLeak ??
-      ((id) =>
-        console.warn(`openssl-session-wasm: session ${id} was garbage-collected while still holding a reference (missing free())`)),
+      ((id) => console.warn(`openssl-session-wasm: session ${id} was garbage-collected while still holding a reference (missing free())`)),
   });
 }

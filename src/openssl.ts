@@ -185,17 +185,13 @@ export class OpenSSL {
   /** d2i_SSL_SESSION(3): decodes DER into a new session, refcount 1. Garbage raises OpenSSLError. */
   d2i_SSL_SESSION(der: Uint8Array): Session {
     bytesArgument(der, 'd2i_SSL_SESSION');
-    return this.create('d2i_SSL_SESSION', 'd2i', (b) =>
-      b.withBytes(der, (p, n) => b.x.osw_session_from_der(p, n)),
-    );
+    return this.create('d2i_SSL_SESSION', 'd2i', (b) => b.withBytes(der, (p, n) => b.x.osw_session_from_der(p, n)));
   }
 
   /** PEM_read_SSL_SESSION: reads "-----BEGIN SSL SESSION PARAMETERS-----" text or bytes. */
   PEM_read_SSL_SESSION(pem: string | Uint8Array): Session {
     const bytes = typeof pem === 'string' ? new TextEncoder().encode(pem) : bytesArgument(pem, 'PEM_read_SSL_SESSION');
-    return this.create('PEM_read_SSL_SESSION', 'pem_read', (b) =>
-      b.withBytes(bytes, (p, n) => b.x.osw_session_from_pem(p, n)),
-    );
+    return this.create('PEM_read_SSL_SESSION', 'pem_read', (b) => b.withBytes(bytes, (p, n) => b.x.osw_session_from_pem(p, n)));
   }
 
   /** Idiomatic: `using s = ossl.newSession()`. */

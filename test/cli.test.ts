@@ -17,7 +17,11 @@ describe('openssl-session-wasm demo', () => {
   });
 
   it('--json prints the steps and events as one JSON document', () => {
-    const doc = JSON.parse(run('demo', '--json')) as { version: string; steps: { c: string }[]; events: { op: string; cause: string; refs: number }[] };
+    const doc = JSON.parse(run('demo', '--json')) as {
+      version: string;
+      steps: { c: string }[];
+      events: { op: string; cause: string; refs: number }[];
+    };
     expect(doc.version).toMatch(/^OpenSSL 3\.5\.7/);
     expect(doc.steps.some((s) => s.c.includes('SSL_get1_session'))).toBe(true);
     expect(doc.events.filter((e) => e.cause === 'js').map((e) => e.op)).toEqual(['get1', 'up_ref', 'free', 'free']);

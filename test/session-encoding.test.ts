@@ -227,12 +227,21 @@ describe('accessors: set and get round trips through both layers', () => {
     ossl.ledger.assertNoLeaks();
   });
 
-  it('the cipher of a decoded session is the one its DER names, with OpenSSL\'s names and id', () => {
+  it("the cipher of a decoded session is the one its DER names, with OpenSSL's names and id", () => {
     const s = ossl.d2i_SSL_SESSION(sessionDER());
-    expect(s.cipher).toEqual({ name: 'TLS_AES_128_GCM_SHA256', standardName: 'TLS_AES_128_GCM_SHA256', id: 0x0300_1301, protocol: 'TLSv1.3' });
+    expect(s.cipher).toEqual({
+      name: 'TLS_AES_128_GCM_SHA256',
+      standardName: 'TLS_AES_128_GCM_SHA256',
+      id: 0x0300_1301,
+      protocol: 'TLSv1.3',
+    });
     expect(ossl.SSL_SESSION_get0_cipher(s)).toEqual(s.cipher);
     const tls12 = ossl.d2i_SSL_SESSION(sessionDER({ version: 0x0303, cipher: [0xc0, 0x2b] }));
-    expect(tls12.cipher).toMatchObject({ name: 'ECDHE-ECDSA-AES128-GCM-SHA256', standardName: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', id: 0x0300_c02b });
+    expect(tls12.cipher).toMatchObject({
+      name: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+      standardName: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+      id: 0x0300_c02b,
+    });
     expect(tls12.protocolVersion).toBe(0x0303);
     s.free();
     tls12.free();
@@ -275,7 +284,7 @@ describe('accessors: set and get round trips through both layers', () => {
     ossl.ledger.assertNoLeaks();
   });
 
-  it('SSL_SESSION_print_keylog gives the NSS key log line with this session\'s id and master key', () => {
+  it("SSL_SESSION_print_keylog gives the NSS key log line with this session's id and master key", () => {
     const id = randomBytes(32);
     const masterKey = randomBytes(48);
     const s = ossl.d2i_SSL_SESSION(sessionDER({ id, masterKey }));
@@ -299,12 +308,27 @@ describe('accessors: set and get round trips through both layers', () => {
   });
 });
 
-describe('setters that return 0: the reason is in lastError, and OpenSSL\'s error queue is left empty', () => {
+describe("setters that return 0: the reason is in lastError, and OpenSSL's error queue is left empty", () => {
   /** Each failing call with the value it must leave in place and the reason OpenSSL queues ("" for none). */
   const failing: [string, (o: OpenSSL, s: Session) => 0 | 1, (s: Session) => unknown, string][] = [
-    ['SSL_SESSION_set1_id with 33 bytes (SSL_MAX_SSL_SESSION_ID_LENGTH is 32)', (o, s) => o.SSL_SESSION_set1_id(s, new Uint8Array(33)), (s) => s.id, 'ssl session id too long'],
-    ['SSL_SESSION_set1_id_context with 33 bytes', (o, s) => o.SSL_SESSION_set1_id_context(s, new Uint8Array(33)), (s) => s.idContext, 'ssl session id context too long'],
-    ['SSL_SESSION_set1_master_key with 513 bytes (more than OpenSSL 3.5 keeps)', (o, s) => o.SSL_SESSION_set1_master_key(s, new Uint8Array(513)), (s) => s.masterKey, ''],
+    [
+      'SSL_SESSION_set1_id with 33 bytes (SSL_MAX_SSL_SESSION_ID_LENGTH is 32)',
+      (o, s) => o.SSL_SESSION_set1_id(s, new Uint8Array(33)),
+      (s) => s.id,
+      'ssl session id too long',
+    ],
+    [
+      'SSL_SESSION_set1_id_context with 33 bytes',
+      (o, s) => o.SSL_SESSION_set1_id_context(s, new Uint8Array(33)),
+      (s) => s.idContext,
+      'ssl session id context too long',
+    ],
+    [
+      'SSL_SESSION_set1_master_key with 513 bytes (more than OpenSSL 3.5 keeps)',
+      (o, s) => o.SSL_SESSION_set1_master_key(s, new Uint8Array(513)),
+      (s) => s.masterKey,
+      '',
+    ],
     ['SSL_SESSION_set_timeout with a negative lifetime', (o, s) => o.SSL_SESSION_set_timeout(s, -1), (s) => s.timeout, ''],
   ];
 
@@ -573,7 +597,7 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
     s.free();
   }
 
-  it.each(badDER)('d2i of %s raises OpenSSLError with OpenSSL\'s reasons, and leaks nothing', (_, make) => {
+  it.each(badDER)("d2i of %s raises OpenSSLError with OpenSSL's reasons, and leaks nothing", (_, make) => {
     const error = captureError(() => ossl.d2i_SSL_SESSION(make()));
     expect(error.queue.length).toBeGreaterThan(0);
     expect(error.message).toContain(error.queue[0].text);
@@ -589,7 +613,7 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
     ossl.ledger.assertNoLeaks();
   });
 
-  it.each(badPEM)('PEM_read of %s raises OpenSSLError with OpenSSL\'s reasons, and leaks nothing', (_, make) => {
+  it.each(badPEM)("PEM_read of %s raises OpenSSLError with OpenSSL's reasons, and leaks nothing", (_, make) => {
     const error = captureError(() => ossl.PEM_read_SSL_SESSION(make()));
     expect(error.queue.length).toBeGreaterThan(0);
     expectCleanFailure(error, 'PEM_read_SSL_SESSION');
@@ -602,7 +626,10 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
       const error = captureError(() => ossl.d2i_SSL_SESSION(der.subarray(0, n)));
       expect(error.queue.length, `truncated to ${n} of ${der.length} bytes`).toBeGreaterThan(0);
     }
-    expectCleanFailure(captureError(() => ossl.d2i_SSL_SESSION(der.subarray(0, 1))), 'd2i_SSL_SESSION');
+    expectCleanFailure(
+      captureError(() => ossl.d2i_SSL_SESSION(der.subarray(0, 1))),
+      'd2i_SSL_SESSION',
+    );
     ossl.ledger.assertNoLeaks();
   });
 
@@ -630,7 +657,7 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
     expect(Math.abs(ossl.ledger.heapBytes() - before)).toBeLessThanOrEqual(slack);
   }
 
-  it('refused decodes leave the C heap where it was (after OpenSSL\'s error state is warmed up)', () => {
+  it("refused decodes leave the C heap where it was (after OpenSSL's error state is warmed up)", () => {
     const der = valid();
     const inputs = [
       ...badDER.filter(([name]) => !name.includes('5 MB')).map(([, make]) => make()),
@@ -665,7 +692,7 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
     ossl.ledger.assertNoLeaks();
   });
 
-  it('two different failures in a row: the second error carries none of the first one\'s reasons', () => {
+  it("two different failures in a row: the second error carries none of the first one's reasons", () => {
     const first = captureError(() => ossl.d2i_SSL_SESSION(concat(valid(), Uint8Array.of(0))));
     const second = captureError(() => ossl.PEM_read_SSL_SESSION('no block here'));
     const third = captureError(() => ossl.d2i_SSL_SESSION(new Uint8Array(0)));

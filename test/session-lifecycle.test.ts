@@ -36,7 +36,13 @@ describe('SSL_SESSION_new(3): "creates a new SSL_SESSION structure"', () => {
     expect(s).toBeInstanceOf(Session);
     expect(s.alive).toBe(true);
     expect(ossl.ledger.live()).toEqual([
-      { session: s.sessionId, cReferences: 1, jsReferences: 1, handles: [s.handleId], holders: [{ kind: 'handle', id: s.handleId, references: 1 }] },
+      {
+        session: s.sessionId,
+        cReferences: 1,
+        jsReferences: 1,
+        handles: [s.handleId],
+        holders: [{ kind: 'handle', id: s.handleId, references: 1 }],
+      },
     ]);
     const report = ossl.ledger.holders(s);
     expect(report).toMatchObject({ session: s.sessionId, cReferences: 1, jsReferences: 1, unattributed: 0 });
@@ -143,7 +149,7 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
     ossl.ledger.assertNoLeaks();
   });
 
-  it('Session.free() releases the handle\'s reference and marks the handle dead', () => {
+  it("Session.free() releases the handle's reference and marks the handle dead", () => {
     const s = ossl.newSession();
     s.free();
     expect(s.alive).toBe(false);
@@ -194,7 +200,7 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
 });
 
 describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src may have been in"', () => {
-  it('dup returns a new session with reference count 1 and its own ledger id; the original\'s count is unchanged', () => {
+  it("dup returns a new session with reference count 1 and its own ledger id; the original's count is unchanged", () => {
     const s = ossl.SSL_SESSION_new();
     const copy = ossl.SSL_SESSION_dup(s);
     expect(copy.sessionId).not.toBe(s.sessionId);
@@ -228,7 +234,7 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     ossl.ledger.assertNoLeaks();
   });
 
-  it('the copy is deep: changing the copy\'s fields changes nothing in the original, and the reverse', () => {
+  it("the copy is deep: changing the copy's fields changes nothing in the original, and the reverse", () => {
     const s = populatedSession();
     const der = s.toDER();
     const copy = s.dup();
@@ -261,7 +267,13 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     expect(copy.alive).toBe(true);
     expect(copy.toDER()).toEqual(der);
     expect(ossl.ledger.live()).toEqual([
-      { session: copy.sessionId, cReferences: 1, jsReferences: 1, handles: [copy.handleId], holders: [{ kind: 'handle', id: copy.handleId, references: 1 }] },
+      {
+        session: copy.sessionId,
+        cReferences: 1,
+        jsReferences: 1,
+        handles: [copy.handleId],
+        holders: [{ kind: 'handle', id: copy.handleId, references: 1 }],
+      },
     ]);
     copy.free();
     ossl.ledger.assertNoLeaks();
@@ -278,13 +290,17 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     ossl.ledger.assertNoLeaks();
   });
 
-  it('a dup of a session in a server\'s session cache is in no cache: the JS handle is its only holder', () => {
+  it("a dup of a session in a server's session cache is in no cache: the JS handle is its only holder", () => {
     const cert = ossl.generateCertificate({ keyType: 'P-256', commonName: 'localhost' });
     const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, tickets: false });
     const client = ossl.createContext({ role: 'client' });
     const pair = ossl.connectInMemory(client, server, { hostname: 'localhost' });
     const cached = pair.server.get1Session() as Session;
-    const kinds = (s: Session) => ossl.ledger.holders(s).holders.map((h) => h.kind).sort();
+    const kinds = (s: Session) =>
+      ossl.ledger
+        .holders(s)
+        .holders.map((h) => h.kind)
+        .sort();
     expect(kinds(cached)).toEqual(['cache', 'connection', 'handle']);
     const copy = ossl.SSL_SESSION_dup(cached);
     expect(ossl.ledger.holders(copy)).toMatchObject({ cReferences: 1, jsReferences: 1, unattributed: 0 });
@@ -436,7 +452,12 @@ describe('both layers act on the same objects and the same ledger', () => {
     const e = ossl.SSL_SESSION_dup(d);
     for (const h of [s, t, t, d]) h.free();
     ossl.SSL_SESSION_free(e);
-    expect(ossl.ledger.events().filter((x) => x.cause === 'js').map((x) => `${x.op}:${x.via}:${x.refs}`)).toEqual([
+    expect(
+      ossl.ledger
+        .events()
+        .filter((x) => x.cause === 'js')
+        .map((x) => `${x.op}:${x.via}:${x.refs}`),
+    ).toEqual([
       'new:SSL_SESSION_new:1',
       'up_ref:Session.upRef:2',
       'up_ref:SSL_SESSION_up_ref:3',
@@ -464,7 +485,12 @@ describe('the ledger without tracing (trace: false) keeps the same counts', () =
     expect(quiet.ledger.holders(copy)).toMatchObject({ cReferences: 1, jsReferences: 1 });
     for (const h of [t, s, t, copy]) h.free();
     expect(quiet.ledger.live()).toEqual([]);
-    expect(quiet.ledger.events().filter((e) => e.op === 'free').map((e) => e.refs)).toEqual([2, 1, 0, 0]);
+    expect(
+      quiet.ledger
+        .events()
+        .filter((e) => e.op === 'free')
+        .map((e) => e.refs),
+    ).toEqual([2, 1, 0, 0]);
     expect(quiet.ledger.violations()).toEqual([]);
     quiet.ledger.assertNoLeaks();
     ossl.ledger.assertNoLeaks();

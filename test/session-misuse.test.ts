@@ -253,7 +253,7 @@ describe('NotOwnedError: SSL_SESSION_free on a reference the JS side never took'
     return { pair, view, close };
   }
 
-  it('SSL_SESSION_free on a SessionView that never took a reference is refused and leaves the connection\'s reference intact', () => {
+  it("SSL_SESSION_free on a SessionView that never took a reference is refused and leaves the connection's reference intact", () => {
     const { view, close } = handshake();
     expect(view).toBeInstanceOf(SessionView);
     const before = ossl.ledger.holders(view);
@@ -311,7 +311,7 @@ describe('ForeignObjectError: a handle of instance A given to instance B', () =>
     expect(other.ledger.live()).toEqual([]);
   }
 
-  it('B.SSL_SESSION_free(A\'s session) is refused; A\'s count stays 1 and A can still free it', () => {
+  it("B.SSL_SESSION_free(A's session) is refused; A's count stays 1 and A can still free it", () => {
     const s = ossl.SSL_SESSION_new();
     expectForeignRefused(() => other.SSL_SESSION_free(s), s);
     expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
@@ -320,7 +320,7 @@ describe('ForeignObjectError: a handle of instance A given to instance B', () =>
     other.ledger.assertNoLeaks();
   });
 
-  it('B.SSL_SESSION_get_id(A\'s session) is refused and reads nothing', () => {
+  it("B.SSL_SESSION_get_id(A's session) is refused and reads nothing", () => {
     const s = ossl.SSL_SESSION_new();
     s.id = Uint8Array.of(0xaa, 0xbb);
     expectForeignRefused(() => other.SSL_SESSION_get_id(s), s);
@@ -330,7 +330,7 @@ describe('ForeignObjectError: a handle of instance A given to instance B', () =>
     other.ledger.assertNoLeaks();
   });
 
-  it.each(opensslCalls)('B.%s(A\'s session) is refused and changes nothing in either instance', (_, call) => {
+  it.each(opensslCalls)("B.%s(A's session) is refused and changes nothing in either instance", (_, call) => {
     const cipher = cipherOf(other);
     const s = ossl.d2i_SSL_SESSION(sessionDER());
     const der = s.toDER();
@@ -341,7 +341,7 @@ describe('ForeignObjectError: a handle of instance A given to instance B', () =>
     other.ledger.assertNoLeaks();
   });
 
-  it('B.ledger.holders(A\'s session) is refused: a ledger answers only for its own instance', () => {
+  it("B.ledger.holders(A's session) is refused: a ledger answers only for its own instance", () => {
     const s = ossl.SSL_SESSION_new();
     expectForeignRefused(() => other.ledger.holders(s), s);
     s.free();
@@ -349,7 +349,7 @@ describe('ForeignObjectError: a handle of instance A given to instance B', () =>
     other.ledger.assertNoLeaks();
   });
 
-  it('a cipher read from instance B is refused by A\'s SSL_SESSION_set_cipher without touching the session', () => {
+  it("a cipher read from instance B is refused by A's SSL_SESSION_set_cipher without touching the session", () => {
     const foreignCipher = cipherOf(other);
     const s = ossl.SSL_SESSION_new();
     expect(() => ossl.SSL_SESSION_set_cipher(s, foreignCipher)).toThrow('does not come from this instance');

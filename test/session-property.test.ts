@@ -343,7 +343,7 @@ describe('random sequences of reference operations and misuse keep the ledger, C
     last.ledger.assertNoLeaks();
   });
 
-  it('2,000 steps without tracing (trace: false): the ledger reads OpenSSL\'s counts directly and still agrees', async () => {
+  it("2,000 steps without tracing (trace: false): the ledger reads OpenSSL's counts directly and still agrees", async () => {
     const { steps: ran, last } = await explore({ trace: false }, 2_000);
     expect(ran).toBeGreaterThanOrEqual(2_000);
     last.ledger.assertNoLeaks();

@@ -33,7 +33,11 @@ afterEach(() => {
 });
 
 /** A full handshake (or a resumption of `session`), data both ways, freed; returns what it learnt. */
-function handshake(server: Context, client: Context, session?: Session): { clientReused: boolean; serverReused: boolean; session: Session } {
+function handshake(
+  server: Context,
+  client: Context,
+  session?: Session,
+): { clientReused: boolean; serverReused: boolean; session: Session } {
   const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME, ...(session ? { session } : {}) });
   expectEcho(pair);
   const result = {
@@ -45,7 +49,7 @@ function handshake(server: Context, client: Context, session?: Session): { clien
   return result;
 }
 
-describe('the internal cache (SSL_SESS_CACHE_SERVER, every context\'s default)', () => {
+describe("the internal cache (SSL_SESS_CACHE_SERVER, every context's default)", () => {
   it('TLS 1.2 session IDs: the server files each new session under its id and finds it again', () => {
     const { server, client } = contextPair(ossl, cert, { server: { maxVersion: 'TLSv1.2', tickets: false } });
     expect(server.sessionCacheMode).toBe(SESS_CACHE.SERVER);
@@ -245,7 +249,10 @@ describe('both caches (SERVER with callbacks)', () => {
   });
 
   it('an external cache that hands back the very object removed from the internal cache gets a miss: removal marked it not resumable', () => {
-    const { server, client } = contextPair(ossl, cert, { server: { maxVersion: 'TLSv1.2', tickets: false }, client: { maxVersion: 'TLSv1.2' } });
+    const { server, client } = contextPair(ossl, cert, {
+      server: { maxVersion: 'TLSv1.2', tickets: false },
+      client: { maxVersion: 'TLSv1.2' },
+    });
     const store = new Map<string, Session>();
     let asked = 0;
     server.onNewSession((s) => {
@@ -324,46 +331,49 @@ describe('TLS 1.3 tickets', () => {
   it.each([
     ['stateless', true],
     ['stateful', false],
-  ] as const)('%s tickets are single-use at the client: with SSL_SESS_CACHE_CLIENT a resumed session is marked not resumable; the server would take the ticket again', (_kind, tickets) => {
-    const { server, client } = contextPair(ossl, cert, {
-      server: { tickets },
-      client: { sessionCacheMode: SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL },
-    });
-    const saved: Session[] = [];
-    client.onNewSession((s) => {
-      saved.push(s);
-      return true;
-    });
-    handshake(server, client).session.free();
-    const [ticket] = saved;
-    const copy = ossl.d2i_SSL_SESSION(ticket.toDER()); // the same ticket, in a session OpenSSL never used
-    const cachedBefore = server.sessionCount;
+  ] as const)(
+    '%s tickets are single-use at the client: with SSL_SESS_CACHE_CLIENT a resumed session is marked not resumable; the server would take the ticket again',
+    (_kind, tickets) => {
+      const { server, client } = contextPair(ossl, cert, {
+        server: { tickets },
+        client: { sessionCacheMode: SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL },
+      });
+      const saved: Session[] = [];
+      client.onNewSession((s) => {
+        saved.push(s);
+        return true;
+      });
+      handshake(server, client).session.free();
+      const [ticket] = saved;
+      const copy = ossl.d2i_SSL_SESSION(ticket.toDER()); // the same ticket, in a session OpenSSL never used
+      const cachedBefore = server.sessionCount;
 
-    const first = handshake(server, client, ticket);
-    expect([first.clientReused, first.serverReused]).toEqual([true, true]);
-    // The server does not enforce it: without early data it neither deletes a stateful ticket's
-    // session on use (the anti-replay removal runs only when max_early_data > 0: the cache only
-    // grew by the resumption's new ticket) nor remembers a stateless one.
-    expect(server.sessionCount).toBe(tickets ? 0 : cachedBefore + 1);
-    // statem_lib.c: "We encourage applications to only use TLSv1.3 tickets once, so we remove this
-    // one from the cache" - and removal marks the session not resumable.
-    expect(ticket.isResumable).toBe(false);
-    const second = handshake(server, client, ticket);
-    expect([second.clientReused, second.serverReused]).toEqual([false, false]);
+      const first = handshake(server, client, ticket);
+      expect([first.clientReused, first.serverReused]).toEqual([true, true]);
+      // The server does not enforce it: without early data it neither deletes a stateful ticket's
+      // session on use (the anti-replay removal runs only when max_early_data > 0: the cache only
+      // grew by the resumption's new ticket) nor remembers a stateless one.
+      expect(server.sessionCount).toBe(tickets ? 0 : cachedBefore + 1);
+      // statem_lib.c: "We encourage applications to only use TLSv1.3 tickets once, so we remove this
+      // one from the cache" - and removal marks the session not resumable.
+      expect(ticket.isResumable).toBe(false);
+      const second = handshake(server, client, ticket);
+      expect([second.clientReused, second.serverReused]).toEqual([false, false]);
 
-    // So the same ticket resumes again from a copy the client never marked.
-    const replay = handshake(server, client, copy);
-    expect([replay.clientReused, replay.serverReused]).toEqual([true, true]);
-    // The other ticket of the first handshake is still good.
-    const other = handshake(server, client, saved[1]);
-    expect(other.serverReused).toBe(true);
-    expect(server.stats.hits).toBe(3);
+      // So the same ticket resumes again from a copy the client never marked.
+      const replay = handshake(server, client, copy);
+      expect([replay.clientReused, replay.serverReused]).toEqual([true, true]);
+      // The other ticket of the first handshake is still good.
+      const other = handshake(server, client, saved[1]);
+      expect(other.serverReused).toBe(true);
+      expect(server.stats.hits).toBe(3);
 
-    for (const s of [first.session, second.session, replay.session, other.session, copy, ...saved]) s.free();
-    server.free();
-    client.free();
-    ossl.ledger.assertNoLeaks();
-  });
+      for (const s of [first.session, second.session, replay.session, other.session, copy, ...saved]) s.free();
+      server.free();
+      client.free();
+      ossl.ledger.assertNoLeaks();
+    },
+  );
 
   it('TLS 1.2 sessions are not single-use: the same session resumes again and again', () => {
     for (const tickets of [true, false]) {
@@ -505,44 +515,47 @@ describe('expiry', () => {
 });
 
 describe('callbacks that throw', () => {
-  it.each(['TLSv1.2', 'TLSv1.3'] as const)('a throwing client onNewSession (%s) surfaces as CallbackError from connectInMemory; nothing leaks; the next handshake works', (protocol) => {
-    const { server, client } = contextPair(ossl, cert, {
-      server: { maxVersion: protocol },
-      client: { sessionCacheMode: SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL },
-    });
-    const boom = new Error('the client store is down');
-    let calls = 0;
-    client.onNewSession(() => {
-      calls++;
-      throw boom;
-    });
-    let thrown: unknown;
-    try {
-      ossl.connectInMemory(client, server, { hostname: HOSTNAME });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(CallbackError);
-    expect(thrown).toMatchObject({ callback: 'onNewSession', cause: boom });
-    // TLS 1.3: both tickets arrive in one read, each runs the callback; the first exception is raised.
-    expect(calls).toBe(protocol === 'TLSv1.3' ? 2 : 1);
-    // The handle made for each call was handed back to OpenSSL, which dropped it.
-    ossl.ledger.assertNoLeaks();
-    expect(ossl.ledger.live()).toEqual([]);
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)(
+    'a throwing client onNewSession (%s) surfaces as CallbackError from connectInMemory; nothing leaks; the next handshake works',
+    (protocol) => {
+      const { server, client } = contextPair(ossl, cert, {
+        server: { maxVersion: protocol },
+        client: { sessionCacheMode: SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL },
+      });
+      const boom = new Error('the client store is down');
+      let calls = 0;
+      client.onNewSession(() => {
+        calls++;
+        throw boom;
+      });
+      let thrown: unknown;
+      try {
+        ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(CallbackError);
+      expect(thrown).toMatchObject({ callback: 'onNewSession', cause: boom });
+      // TLS 1.3: both tickets arrive in one read, each runs the callback; the first exception is raised.
+      expect(calls).toBe(protocol === 'TLSv1.3' ? 2 : 1);
+      // The handle made for each call was handed back to OpenSSL, which dropped it.
+      ossl.ledger.assertNoLeaks();
+      expect(ossl.ledger.live()).toEqual([]);
 
-    const saved: Session[] = [];
-    client.onNewSession((s) => {
-      saved.push(s);
-      return true;
-    });
-    handshake(server, client).session.free();
-    const resumed = handshake(server, client, saved[0]);
-    expect(resumed.clientReused).toBe(true);
-    for (const s of [resumed.session, ...saved]) s.free();
-    server.free();
-    client.free();
-    ossl.ledger.assertNoLeaks();
-  });
+      const saved: Session[] = [];
+      client.onNewSession((s) => {
+        saved.push(s);
+        return true;
+      });
+      handshake(server, client).session.free();
+      const resumed = handshake(server, client, saved[0]);
+      expect(resumed.clientReused).toBe(true);
+      for (const s of [resumed.session, ...saved]) s.free();
+      server.free();
+      client.free();
+      ossl.ledger.assertNoLeaks();
+    },
+  );
 
   it('a throwing server onNewSession surfaces as CallbackError; the server context keeps working', () => {
     const { server, client } = contextPair(ossl, cert, { server: { maxVersion: 'TLSv1.2', tickets: false } });

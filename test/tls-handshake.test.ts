@@ -2,15 +2,7 @@
 // mechanism completes a verified full handshake, carries data both ways, resumes with the saved
 // session on both sides, and gives every byte of C heap back.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type GeneratedCertificate,
-  type KeyType,
-  loadOpenSSL,
-  type OpenSSL,
-  SESS_CACHE,
-  type Session,
-  TLSError,
-} from '../dist/index.js';
+import { type GeneratedCertificate, type KeyType, loadOpenSSL, type OpenSSL, SESS_CACHE, type Session, TLSError } from '../dist/index.js';
 import { contextPair, expectEcho, HOSTNAME, PROTOCOL_NUMBER } from './support/tls.js';
 
 type Protocol = 'TLSv1.2' | 'TLSv1.3';

@@ -105,8 +105,8 @@ describe('SSL_SESSION_free(3) on a session only the cache and a connection hold'
   });
 });
 
-describe('holders and events through a session\'s life', () => {
-  it('TLS 1.2 server: connection and cache, a handle, a resumption, removal; OpenSSL\'s changes are events with cause openssl', () => {
+describe("holders and events through a session's life", () => {
+  it("TLS 1.2 server: connection and cache, a handle, a resumption, removal; OpenSSL's changes are events with cause openssl", () => {
     const { server, client } = contextPair(ossl, cert, { server: { maxVersion: 'TLSv1.2', tickets: false } });
     const cache = `${server.id} cache`;
 
@@ -171,7 +171,7 @@ describe('holders and events through a session\'s life', () => {
     ossl.ledger.assertNoLeaks();
   });
 
-  it('TLS 1.3 client: each ticket is held by the callback\'s handle, the client cache, and the connection until the next ticket replaces it', () => {
+  it("TLS 1.3 client: each ticket is held by the callback's handle, the client cache, and the connection until the next ticket replaces it", () => {
     const { server, client } = contextPair(ossl, cert, { client: { sessionCacheMode: SESS_CACHE.CLIENT } });
     const cache = `${client.id} cache`;
     const tickets: Session[] = [];
@@ -209,7 +209,7 @@ describe('holders and events through a session\'s life', () => {
     expect(ossl.ledger.live()).toEqual([]);
   });
 
-  it('a view of a TLS 1.3 client connection\'s session expires when a ticket replaces that session', () => {
+  it("a view of a TLS 1.3 client connection's session expires when a ticket replaces that session", () => {
     const { server, client } = contextPair(ossl, cert);
     const c = client.newConnection({ hostname: HOSTNAME });
     const s = server.newConnection();
@@ -240,7 +240,7 @@ describe('holders and events through a session\'s life', () => {
     ossl.ledger.assertNoLeaks();
   });
 
-  it('a callback cannot free the connection or the context OpenSSL is running: ReentrancyError, raised as the CallbackError\'s cause', () => {
+  it("a callback cannot free the connection or the context OpenSSL is running: ReentrancyError, raised as the CallbackError's cause", () => {
     const { server, client } = contextPair(ossl, cert, { server: { maxVersion: 'TLSv1.2', tickets: false } });
     server.onNewSession((_s, connection) => {
       connection.free();
@@ -269,42 +269,48 @@ describe('holders and events through a session\'s life', () => {
 });
 
 describe('ending a connection', () => {
-  it.each(['TLSv1.2', 'TLSv1.3'] as const)('free() after a completed %s handshake shuts down cleanly: the session stays resumable and resumes', (protocol) => {
-    const { server, client } = contextPair(ossl, cert, { server: { maxVersion: protocol, tickets: false } });
-    const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
-    const saved = pair.client.get1Session() as Session;
-    const cached = server.sessionCount;
-    pair.free();
-    expect(saved.isResumable).toBe(true);
-    expect(server.sessionCount).toBe(cached);
-    const resumed = ossl.connectInMemory(client, server, { hostname: HOSTNAME, session: saved });
-    expect([resumed.client.sessionReused, resumed.server.sessionReused]).toEqual([true, true]);
-    resumed.free();
-    saved.free();
-    server.free();
-    client.free();
-    ossl.ledger.assertNoLeaks();
-  });
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)(
+    'free() after a completed %s handshake shuts down cleanly: the session stays resumable and resumes',
+    (protocol) => {
+      const { server, client } = contextPair(ossl, cert, { server: { maxVersion: protocol, tickets: false } });
+      const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+      const saved = pair.client.get1Session() as Session;
+      const cached = server.sessionCount;
+      pair.free();
+      expect(saved.isResumable).toBe(true);
+      expect(server.sessionCount).toBe(cached);
+      const resumed = ossl.connectInMemory(client, server, { hostname: HOSTNAME, session: saved });
+      expect([resumed.client.sessionReused, resumed.server.sessionReused]).toEqual([true, true]);
+      resumed.free();
+      saved.free();
+      server.free();
+      client.free();
+      ossl.ledger.assertNoLeaks();
+    },
+  );
 
-  it.each(['TLSv1.2', 'TLSv1.3'] as const)('free({ abort: true }) of the %s client marks its session not resumable: the next handshake with it is full', (protocol) => {
-    const { server, client } = contextPair(ossl, cert, { server: { maxVersion: protocol, tickets: false } });
-    const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
-    const saved = pair.client.get1Session() as Session;
-    pair.client.free({ abort: true }); // no close_notify: ssl_clear_bad_session
-    pair.server.free();
-    expect(saved.isResumable).toBe(false);
-    expectHolders(ossl, saved, { handles: 1 });
-    const next = ossl.connectInMemory(client, server, { hostname: HOSTNAME, session: saved });
-    expect([next.client.sessionReused, next.server.sessionReused]).toEqual([false, false]);
-    expect(server.stats.hits).toBe(0);
-    next.free();
-    saved.free();
-    server.free();
-    client.free();
-    ossl.ledger.assertNoLeaks();
-  });
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)(
+    'free({ abort: true }) of the %s client marks its session not resumable: the next handshake with it is full',
+    (protocol) => {
+      const { server, client } = contextPair(ossl, cert, { server: { maxVersion: protocol, tickets: false } });
+      const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+      const saved = pair.client.get1Session() as Session;
+      pair.client.free({ abort: true }); // no close_notify: ssl_clear_bad_session
+      pair.server.free();
+      expect(saved.isResumable).toBe(false);
+      expectHolders(ossl, saved, { handles: 1 });
+      const next = ossl.connectInMemory(client, server, { hostname: HOSTNAME, session: saved });
+      expect([next.client.sessionReused, next.server.sessionReused]).toEqual([false, false]);
+      expect(server.stats.hits).toBe(0);
+      next.free();
+      saved.free();
+      server.free();
+      client.free();
+      ossl.ledger.assertNoLeaks();
+    },
+  );
 
-  it('free({ abort: true }) of the server takes its session out of the server cache: the client\'s session, still resumable, is refused', () => {
+  it("free({ abort: true }) of the server takes its session out of the server cache: the client's session, still resumable, is refused", () => {
     const { server, client } = contextPair(ossl, cert, { server: { maxVersion: 'TLSv1.2', tickets: false } });
     const removed: string[] = [];
     server.onRemoveSession((view) => removed.push(view.sessionId));

@@ -6,7 +6,7 @@
 import type { SessionPtr } from '../binding/abi.js';
 import type { Binding } from '../binding/binding.js';
 import { LeakError, type LeakReport } from '../errors.js';
-import { type EventOp, EventLog, type LedgerEvent } from './events.js';
+import { EventLog, type EventOp, type LedgerEvent } from './events.js';
 
 /** What the ledger knows of one SSL_SESSION. Identity is this object, never the address. */
 export class SessionRecord {
@@ -254,7 +254,7 @@ export class Ledger {
   recordFor(ptr: SessionPtr): SessionRecord {
     this.flush();
     let r = this.records.get(ptr);
-    if (!r || !r.alive) {
+    if (!r?.alive) {
       r = new SessionRecord(ptr, `S${++this.nextSession}`);
       if (this.debug) r.created = this.stack();
       this.records.set(ptr, r);
@@ -404,9 +404,7 @@ export class Ledger {
     if (this.debug) record.released = this.stack();
     if (this.records.get(record.ptr) === record) this.records.delete(record.ptr);
     if (record.jsRefs > 0) {
-      this.violationList.push(
-        `${record.id} was freed by OpenSSL while the JS side still held ${record.jsRefs} reference(s)`,
-      );
+      this.violationList.push(`${record.id} was freed by OpenSSL while the JS side still held ${record.jsRefs} reference(s)`);
     }
   }
 
@@ -424,5 +422,4 @@ export class Ledger {
     if (this.debug) event.stack = this.stack();
     this.log.push(event);
   }
-
 }

@@ -32,38 +32,68 @@ async function demo(json: boolean): Promise<void> {
   if (!json) console.log(`${ossl.version} in WebAssembly`);
 
   const cert = ossl.generateCertificate({ commonName: 'demo.test' });
-  const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, maxVersion: 'TLSv1.2', tickets: false });
+  const server = ossl.createContext({
+    role: 'server',
+    certificate: cert.certificate,
+    privateKey: cert.privateKey,
+    maxVersion: 'TLSv1.2',
+    tickets: false,
+  });
   const client = ossl.createContext({ role: 'client', ca: cert.certificate });
-  say('Two contexts: a TLS 1.2 server that resumes by session ID from its cache (tickets off), and a verifying client.', 'SSL_CTX *server = SSL_CTX_new(TLS_server_method()), *client = SSL_CTX_new(TLS_client_method());');
+  say(
+    'Two contexts: a TLS 1.2 server that resumes by session ID from its cache (tickets off), and a verifying client.',
+    'SSL_CTX *server = SSL_CTX_new(TLS_server_method()), *client = SSL_CTX_new(TLS_client_method());',
+  );
 
   const first = ossl.connectInMemory(client, server, { hostname: 'demo.test' });
-  say(`A full handshake in memory: ${first.client.protocol}, ${first.client.cipher?.name}. The server cached its session.`, 'SSL_do_handshake(c); SSL_do_handshake(s);   /* pumped through memory BIOs */');
+  say(
+    `A full handshake in memory: ${first.client.protocol}, ${first.client.cipher?.name}. The server cached its session.`,
+    'SSL_do_handshake(c); SSL_do_handshake(s);   /* pumped through memory BIOs */',
+  );
 
   const view = ossl.SSL_get_session(first.client);
-  say(`SSL_get_session gives a view of ${view?.sessionId}: borrowed, no reference taken.`, 'SSL_SESSION *v = SSL_get_session(c);   /* do NOT free v */');
+  say(
+    `SSL_get_session gives a view of ${view?.sessionId}: borrowed, no reference taken.`,
+    'SSL_SESSION *v = SSL_get_session(c);   /* do NOT free v */',
+  );
   try {
     if (view) ossl.SSL_SESSION_free(view);
   } catch (error) {
     if (!(error instanceof NotOwnedError)) throw error;
-    say(`SSL_SESSION_free on that view is refused (${error.name}): the count stays ${view?.holders().cReferences}.`, 'SSL_SESSION_free(v);   /* the bug SSL_SESSION_free(3) warns about */');
+    say(
+      `SSL_SESSION_free on that view is refused (${error.name}): the count stays ${view?.holders().cReferences}.`,
+      'SSL_SESSION_free(v);   /* the bug SSL_SESSION_free(3) warns about */',
+    );
   }
 
   const saved = ossl.SSL_get1_session(first.client);
   if (!saved) throw new Error('no session');
-  say(`SSL_get1_session takes a reference: JS now holds ${saved.sessionId} (count ${saved.holders().cReferences}).`, 'SSL_SESSION *saved = SSL_get1_session(c);');
+  say(
+    `SSL_get1_session takes a reference: JS now holds ${saved.sessionId} (count ${saved.holders().cReferences}).`,
+    'SSL_SESSION *saved = SSL_get1_session(c);',
+  );
 
   const extra = saved.upRef();
   say(`up_ref: a second handle, count ${extra.holders().cReferences}.`, 'SSL_SESSION_up_ref(saved);');
   extra.free();
 
   first.free();
-  say(`Both connections freed after a clean shutdown; ${saved.sessionId} is still held by JS (count ${saved.holders().cReferences}).`, 'SSL_shutdown(c); SSL_free(c); SSL_shutdown(s); SSL_free(s);');
+  say(
+    `Both connections freed after a clean shutdown; ${saved.sessionId} is still held by JS (count ${saved.holders().cReferences}).`,
+    'SSL_shutdown(c); SSL_free(c); SSL_shutdown(s); SSL_free(s);',
+  );
 
   const second = ossl.connectInMemory(client, server, { hostname: 'demo.test', session: saved });
-  say(`Resumption with the saved session: reused on the client ${second.client.sessionReused}, on the server ${second.server.sessionReused}.`, 'SSL_set_session(c2, saved); SSL_do_handshake(c2);');
+  say(
+    `Resumption with the saved session: reused on the client ${second.client.sessionReused}, on the server ${second.server.sessionReused}.`,
+    'SSL_set_session(c2, saved); SSL_do_handshake(c2);',
+  );
   second.free();
 
-  say(`The server cache holds ${server.sessionCount} session(s); flushing with a time far ahead expires them.`, 'SSL_CTX_flush_sessions(server, time(NULL) + 86400);');
+  say(
+    `The server cache holds ${server.sessionCount} session(s); flushing with a time far ahead expires them.`,
+    'SSL_CTX_flush_sessions(server, time(NULL) + 86400);',
+  );
   server.flushSessions(Date.now() / 1000 + 86400);
 
   saved.free();
@@ -80,7 +110,9 @@ async function demo(json: boolean): Promise<void> {
   console.log('\nThe ledger:');
   console.log(table(events));
   const stats = ossl.ledger.stats();
-  console.log(`\n${events.length} events: ${count(events, 'js')} by JS, ${count(events, 'openssl')} by OpenSSL on its own; ${stats.refused} call(s) refused; 0 leaks.`);
+  console.log(
+    `\n${events.length} events: ${count(events, 'js')} by JS, ${count(events, 'openssl')} by OpenSSL on its own; ${stats.refused} call(s) refused; 0 leaks.`,
+  );
 }
 
 function count(events: LedgerEvent[], cause: 'js' | 'openssl'): number {

@@ -53,7 +53,8 @@ export class TLSStream extends Duplex {
     socket.on('end', () => this.socketEnded());
     socket.on('error', (error: Error) => this.destroy(new TransportError(`socket error: ${error.message}`, error)));
     socket.on('close', () => {
-      if (!this.destroyed && !this.readableEnded) this.destroy(this.secure ? undefined : new TransportError('the peer closed the connection during the handshake'));
+      if (!this.destroyed && !this.readableEnded)
+        this.destroy(this.secure ? undefined : new TransportError('the peer closed the connection during the handshake'));
     });
   }
 
@@ -243,7 +244,9 @@ export async function connectTLS(options: ConnectTLSOptions): Promise<TLSStream>
         s.off('error', reject);
         resolve(s);
       });
-      s.once('error', (error) => reject(new TransportError(`could not connect to ${options.host}:${options.port}: ${error.message}`, error)));
+      s.once('error', (error) =>
+        reject(new TransportError(`could not connect to ${options.host}:${options.port}: ${error.message}`, error)),
+      );
     }));
   let connection: Connection;
   try {

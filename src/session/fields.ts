@@ -3,8 +3,9 @@
  * returns a JS value that owns no C memory (bytes copied out, strings decoded). Setters return
  * OpenSSL's 1/0; callers decide whether 0 throws (Session) or is returned (OpenSSL-shaped layer).
  */
-import type { Binding } from '../binding/binding.js';
+
 import type { BytePtr, CipherPtr, SessionPtr } from '../binding/abi.js';
+import type { Binding } from '../binding/binding.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** An SSL_CIPHER: static data inside the module, safe to keep. */
@@ -49,7 +50,9 @@ export function cipherPointer(b: Binding, cipher: Cipher): CipherPtr | null {
  */
 function int32Seconds(seconds: number, what: string): number {
   if (!Number.isInteger(seconds) || seconds < -0x80000000 || seconds > 0x7fffffff) {
-    throw new InvalidArgumentError(`${what}: ${seconds} is not a whole number of seconds in the 32-bit range this build stores (time_t is 32-bit on wasm32)`);
+    throw new InvalidArgumentError(
+      `${what}: ${seconds} is not a whole number of seconds in the 32-bit range this build stores (time_t is 32-bit on wasm32)`,
+    );
   }
   return seconds;
 }
@@ -63,7 +66,9 @@ function int32Seconds(seconds: number, what: string): number {
  */
 function notInCache(b: Binding, p: SessionPtr, op: string): void {
   if (b.x.osw_session_owner(p) !== 0) {
-    throw new InvalidArgumentError(`${op}: the session is in a context's session cache, which files it under its protocol version and id; remove it from the cache first, or change a dup()`);
+    throw new InvalidArgumentError(
+      `${op}: the session is in a context's session cache, which files it under its protocol version and id; remove it from the cache first, or change a dup()`,
+    );
   }
 }
 

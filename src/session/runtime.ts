@@ -213,7 +213,7 @@ export class Runtime {
 
 function provenance(own: Ownership): { created?: string; released?: string } {
   return {
-    ...(own.created ?? own.record.created ? { created: own.created ?? own.record.created } : {}),
+    ...((own.created ?? own.record.created) ? { created: own.created ?? own.record.created } : {}),
     ...(own.released ? { released: own.released } : {}),
   };
 }

@@ -221,7 +221,9 @@ export class Session extends SessionReader {
     return super.alpnSelected;
   }
   override set alpnSelected(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_alpn_selected', (p) => fields.setAlpnSelected(this[RUNTIME].b, p, bytesArgument(v, 'Session.alpnSelected')));
+    this.write('SSL_SESSION_set1_alpn_selected', (p) =>
+      fields.setAlpnSelected(this[RUNTIME].b, p, bytesArgument(v, 'Session.alpnSelected')),
+    );
   }
   override get masterKey(): Uint8Array {
     return super.masterKey;
@@ -239,7 +241,9 @@ export class Session extends SessionReader {
     return super.ticketAppData;
   }
   override set ticketAppData(v: Uint8Array) {
-    this.write('SSL_SESSION_set1_ticket_appdata', (p) => fields.setTicketAppData(this[RUNTIME].b, p, bytesArgument(v, 'Session.ticketAppData')));
+    this.write('SSL_SESSION_set1_ticket_appdata', (p) =>
+      fields.setTicketAppData(this[RUNTIME].b, p, bytesArgument(v, 'Session.ticketAppData')),
+    );
   }
 }
 

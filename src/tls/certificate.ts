@@ -25,9 +25,11 @@ export function generateCertificate(b: Binding, options: CertificateOptions = {}
   const keyType = options.keyType ?? 'P-256';
   const commonName = options.commonName ?? 'localhost';
   const days = options.days ?? 30;
-  if (!(keyType in KEY_TYPES)) throw new InvalidArgumentError(`generateCertificate: keyType must be one of ${Object.keys(KEY_TYPES).join(', ')}`);
+  if (!(keyType in KEY_TYPES))
+    throw new InvalidArgumentError(`generateCertificate: keyType must be one of ${Object.keys(KEY_TYPES).join(', ')}`);
   if (!Number.isInteger(days) || days < 1 || days > 36500) throw new InvalidArgumentError('generateCertificate: days must be 1..36500');
-  if (commonName.length === 0 || commonName.length > 255) throw new InvalidArgumentError('generateCertificate: commonName must be 1..255 characters');
+  if (commonName.length === 0 || commonName.length > 255)
+    throw new InvalidArgumentError('generateCertificate: commonName must be 1..255 characters');
   const out = b.withString(commonName, (cn) => b.x.osw_generate_certificate(KEY_TYPES[keyType], cn, days, b.out[0], b.out[1]));
   const certLength = b.readU32(b.out[1]);
   const pem = b.takeBuffer(out);

@@ -393,7 +393,8 @@ export class Connection {
    */
   free(options: { abort?: boolean } = {}): void {
     if (this.freed) return;
-    if (this.busy > 0) throw new ReentrancyError(`${this.id}.free: the connection is in use by OpenSSL right now (called from its own callback)`);
+    if (this.busy > 0)
+      throw new ReentrancyError(`${this.id}.free: the connection is in use by OpenSSL right now (called from its own callback)`);
     const rt = this.rt;
     rt.guard(() =>
       rt.ledger.run(`${this.id} free`, this.id, () => {

@@ -75,10 +75,22 @@ export interface CacheStats {
 }
 
 const CTRL = {
-  SESS_NUMBER: 20, SESS_CONNECT: 21, SESS_CONNECT_GOOD: 22, SESS_CONNECT_RENEGOTIATE: 23,
-  SESS_ACCEPT: 24, SESS_ACCEPT_GOOD: 25, SESS_ACCEPT_RENEGOTIATE: 26, SESS_HIT: 27, SESS_CB_HIT: 28,
-  SESS_MISSES: 29, SESS_TIMEOUTS: 30, SESS_CACHE_FULL: 31,
-  SET_SESS_CACHE_SIZE: 42, GET_SESS_CACHE_SIZE: 43, SET_SESS_CACHE_MODE: 44, GET_SESS_CACHE_MODE: 45,
+  SESS_NUMBER: 20,
+  SESS_CONNECT: 21,
+  SESS_CONNECT_GOOD: 22,
+  SESS_CONNECT_RENEGOTIATE: 23,
+  SESS_ACCEPT: 24,
+  SESS_ACCEPT_GOOD: 25,
+  SESS_ACCEPT_RENEGOTIATE: 26,
+  SESS_HIT: 27,
+  SESS_CB_HIT: 28,
+  SESS_MISSES: 29,
+  SESS_TIMEOUTS: 30,
+  SESS_CACHE_FULL: 31,
+  SET_SESS_CACHE_SIZE: 42,
+  GET_SESS_CACHE_SIZE: 43,
+  SET_SESS_CACHE_MODE: 44,
+  GET_SESS_CACHE_MODE: 45,
 } as const;
 const SSL_OP_NO_TICKET = 1 << 14;
 const SSL_VERIFY_PEER = 0x01;
@@ -105,6 +117,7 @@ export function alpnWire(names: string[]): Uint8Array {
   return out;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing (void) means "not kept"
 type NewSessionCallback = (session: Session, connection: Connection) => boolean | void;
 type RemoveSessionCallback = (session: SessionView, context: Context) => void;
 type GetSessionCallback = (id: Uint8Array, connection: Connection) => Session | SessionView | null | undefined;
@@ -141,7 +154,9 @@ export class Context {
       throw new InvalidArgumentError(`createContext: role must be 'client' or 'server', got ${String(options.role)}`);
     }
     if (options.role === 'server' && (!options.certificate || !options.privateKey)) {
-      throw new InvalidArgumentError('createContext: a server needs certificate and privateKey (PEM); ossl.generateCertificate() makes both');
+      throw new InvalidArgumentError(
+        'createContext: a server needs certificate and privateKey (PEM); ossl.generateCertificate() makes both',
+      );
     }
     const b = rt.b;
     this.role = options.role;
@@ -168,10 +183,15 @@ export class Context {
       if (!ok) throw b.error(`${what} (${this.id})`);
     };
     if (o.minVersion !== undefined || o.maxVersion !== undefined) {
-      check(b.x.osw_ctx_set_versions(this.ptr, protocolNumber(o.minVersion ?? 0), protocolNumber(o.maxVersion ?? 0)) === 1, 'set protocol versions');
+      check(
+        b.x.osw_ctx_set_versions(this.ptr, protocolNumber(o.minVersion ?? 0), protocolNumber(o.maxVersion ?? 0)) === 1,
+        'set protocol versions',
+      );
     }
-    if (o.ciphers !== undefined) check(b.withString(o.ciphers, (p) => b.x.SSL_CTX_set_cipher_list(this.ptr, p)) === 1, 'SSL_CTX_set_cipher_list');
-    if (o.ciphersuites !== undefined) check(b.withString(o.ciphersuites, (p) => b.x.SSL_CTX_set_ciphersuites(this.ptr, p)) === 1, 'SSL_CTX_set_ciphersuites');
+    if (o.ciphers !== undefined)
+      check(b.withString(o.ciphers, (p) => b.x.SSL_CTX_set_cipher_list(this.ptr, p)) === 1, 'SSL_CTX_set_cipher_list');
+    if (o.ciphersuites !== undefined)
+      check(b.withString(o.ciphersuites, (p) => b.x.SSL_CTX_set_ciphersuites(this.ptr, p)) === 1, 'SSL_CTX_set_ciphersuites');
     if (o.groups !== undefined) check(b.withString(o.groups, (p) => b.x.osw_ctx_set_groups(this.ptr, p)) === 1, 'SSL_CTX_set1_groups_list');
     if (o.alpn !== undefined) {
       if (this.role === 'client') {
@@ -314,7 +334,9 @@ export class Context {
    */
   private notBusy(op: string): void {
     if (this.busy > 0) {
-      throw new ReentrancyError(`${this.id}.${op}: the context is in use by OpenSSL right now (called from one of its callbacks); its session cache cannot change under it`);
+      throw new ReentrancyError(
+        `${this.id}.${op}: the context is in use by OpenSSL right now (called from one of its callbacks); its session cache cannot change under it`,
+      );
     }
   }
 

@@ -105,7 +105,13 @@ describe('WASM client against a Node tls server', () => {
       const session = first.takeSession() as Session;
       const der = session.toDER();
       await close(first);
-      const nodeClient = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: cert.certificate, session: Buffer.from(der) });
+      const nodeClient = tls.connect({
+        host: '127.0.0.1',
+        port: server.port,
+        servername: 'localhost',
+        ca: cert.certificate,
+        session: Buffer.from(der),
+      });
       await new Promise((resolve, reject) => nodeClient.once('secureConnect', resolve).once('error', reject));
       expect(nodeClient.isSessionReused()).toBe(true);
       nodeClient.end();
@@ -200,7 +206,9 @@ describe('failures end cleanly: typed error, socket closed, nothing leaked', () 
   it('the peer closes mid-handshake: TransportError', async () => {
     const server = await tcpServer((s) => s.once('data', () => s.destroy()));
     const context = ossl.createContext({ role: 'client' });
-    await expect(connectTLS({ host: '127.0.0.1', port: server.port, context, servername: 'localhost' })).rejects.toBeInstanceOf(TransportError);
+    await expect(connectTLS({ host: '127.0.0.1', port: server.port, context, servername: 'localhost' })).rejects.toBeInstanceOf(
+      TransportError,
+    );
     context.free();
     await server.close();
     ossl.ledger.assertNoLeaks();

@@ -22,7 +22,7 @@ afterAll(() => ossl.ledger.assertNoLeaks());
 
 /** Every field sess_id prints, as this module reads them from the same session. */
 function expectSameFields(cli: Record<string, string>, s: Session): void {
-  const protocol = { 0x0304: 'TLSv1.3', 0x0303: 'TLSv1.2' }[s.protocolVersion];
+  const protocol = { 772: 'TLSv1.3', 771: 'TLSv1.2' }[s.protocolVersion];
   expect(cli.Protocol).toBe(protocol);
   expect(cli.Cipher).toBe(s.cipher?.name); // OpenSSL's name (TLS 1.3 names are the IANA ones)
   expect(cli['Session-ID']).toBe(hex(s.id));

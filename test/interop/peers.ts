@@ -21,7 +21,9 @@ export function writeTemp(dir: string, name: string, text: string | Uint8Array):
 }
 
 /** A Node tls echo server; `reused` records isSessionReused() of each accepted connection. */
-export async function nodeTlsServer(options: tls.TlsOptions): Promise<{ port: number; reused: boolean[]; server: tls.Server; close(): Promise<void> }> {
+export async function nodeTlsServer(
+  options: tls.TlsOptions,
+): Promise<{ port: number; reused: boolean[]; server: tls.Server; close(): Promise<void> }> {
   const reused: boolean[] = [];
   const server = tls.createServer(options, (socket) => {
     reused.push(socket.isSessionReused());

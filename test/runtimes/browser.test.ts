@@ -7,6 +7,7 @@ import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectScenarioPassed, root, runtimesDir, type ScenarioResult, summary } from './harness.js';
@@ -174,11 +175,15 @@ describe('Chromium with the Vite dev server', () => {
     cpSync(join(runtimesDir, 'vite-app'), join(app, 'vite-app'), { recursive: true });
     const port = await freePort();
     url = `http://127.0.0.1:${port}/`;
-    const server = spawn(process.execPath, [vite, 'vite-app', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--clearScreen', 'false'], {
-      cwd: app,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const server = spawn(
+      process.execPath,
+      [vite, 'vite-app', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--clearScreen', 'false'],
+      {
+        cwd: app,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     dev = server;
     await new Promise<void>((resolve, reject) => {
       let output = '';
@@ -186,7 +191,7 @@ describe('Chromium with the Vite dev server', () => {
       const read = (chunk: Buffer): void => {
         output += chunk.toString();
         // Vite colours the port when it thinks it has a terminal (CI=true does that): match without escapes.
-        if (output.replace(/\x1b\[[0-9;]*m/g, '').includes(url)) {
+        if (stripVTControlCharacters(output).includes(url)) {
           clearTimeout(timer);
           resolve();
         }

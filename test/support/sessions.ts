@@ -98,11 +98,7 @@ export function snapshot(ossl: OpenSSL): Snapshot {
  * sessions with the same counts, no new ledger event, the same C heap bytes, one
  * more refusal counted, and an instance that still makes and frees sessions.
  */
-export function expectRefused<E extends Error>(
-  ossl: OpenSSL,
-  call: () => unknown,
-  expected: abstract new (...args: never[]) => E,
-): E {
+export function expectRefused<E extends Error>(ossl: OpenSSL, call: () => unknown, expected: abstract new (...args: never[]) => E): E {
   const before = snapshot(ossl);
   let thrown: unknown;
   try {
