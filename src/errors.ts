@@ -111,12 +111,15 @@ export interface OpenSSLErrorEntry {
 /** A failure inside OpenSSL, with OpenSSL's error queue as it was at the failure. */
 export class OpenSSLError extends OpenSSLWasmError {
   override name = 'OpenSSLError';
+  /** `why`, when known, says what OpenSSL refused in words its queue lacks (e.g. encoding a session without a cipher). */
   constructor(
     readonly operation: string,
     readonly queue: readonly OpenSSLErrorEntry[],
+    why?: string,
   ) {
     const first = queue[0];
-    super(`${operation} failed${first ? `: ${first.text}${first.data ? ` (${first.data})` : ''}` : ' (OpenSSL queued no error)'}`);
+    const queued = first ? `: ${first.text}${first.data ? ` (${first.data})` : ''}` : '';
+    super(`${operation} failed${queued} (${why ?? (first ? '' : 'OpenSSL queued no error')})`.replace(/ \(\)$/, ''));
   }
   /** OpenSSL's packed code of the first queued error (0 when none). */
   get code(): number {

@@ -715,3 +715,22 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
     ossl.ledger.assertNoLeaks();
   });
 });
+
+describe('a session without a cipher cannot be encoded, and the error says why', () => {
+  it.each([
+    ['i2d_SSL_SESSION', (o: OpenSSL, s: Session) => o.i2d_SSL_SESSION(s)],
+    ['PEM_write_SSL_SESSION', (o: OpenSSL, s: Session) => o.PEM_write_SSL_SESSION(s)],
+  ] as const)('%s of SSL_SESSION_new() raises OpenSSLError naming the missing cipher, and changes nothing', (operation, encode) => {
+    const s = ossl.SSL_SESSION_new();
+    const error = captureError(() => encode(ossl, s));
+    expect(error.operation).toBe(operation);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${operation} failed.* \\(OpenSSL refuses to encode a session without a cipher: encode a session from a handshake or a decoder\\)$`,
+      ),
+    );
+    expect(ossl.ledger.holders(s).cReferences).toBe(1);
+    s.free();
+    ossl.ledger.assertNoLeaks();
+  });
+});

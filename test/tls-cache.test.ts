@@ -8,6 +8,7 @@ import {
   CallbackError,
   type Context,
   type GeneratedCertificate,
+  InvalidArgumentError,
   loadOpenSSL,
   type OpenSSL,
   SESS_CACHE,
@@ -49,11 +50,11 @@ function handshake(
   return result;
 }
 
-describe("the internal cache (SSL_SESS_CACHE_SERVER, every context's default)", () => {
+describe("the internal cache (SSL_SESS_CACHE_SERVER, a server context's default)", () => {
   it('TLS 1.2 session IDs: the server files each new session under its id and finds it again', () => {
     const { server, client } = contextPair(ossl, cert, { server: { maxVersion: 'TLSv1.2', tickets: false } });
     expect(server.sessionCacheMode).toBe(SESS_CACHE.SERVER);
-    expect(client.sessionCacheMode).toBe(SESS_CACHE.SERVER); // so the client caches nothing
+    expect(client.sessionCacheMode).toBe(SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL_STORE); // callbacks run, the cache holds nothing
 
     const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
     const cached = pair.server.getSession() as SessionView;
@@ -629,5 +630,38 @@ describe('callbacks that throw', () => {
     client.free();
     ossl.ledger.assertNoLeaks();
     expect(ossl.ledger.live()).toEqual([]);
+  });
+});
+
+describe("a client context's default cache mode (CLIENT | NO_INTERNAL_STORE)", () => {
+  it('calls onNewSession without any configuration, keeps nothing in its own cache, and the kept session resumes', () => {
+    const { server, client } = contextPair(ossl, cert, { server: { tickets: false, maxVersion: 'TLSv1.2' } });
+    expect(client.sessionCacheMode).toBe(SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL_STORE);
+    const kept: Session[] = [];
+    client.onNewSession((session) => {
+      kept.push(session);
+      return true;
+    });
+    const first = handshake(server, client);
+    expect(kept).toHaveLength(1);
+    expect(client.sessionCount).toBe(0);
+    const again = handshake(server, client, kept[0]);
+    expect([again.clientReused, again.serverReused]).toEqual([true, true]);
+    for (const s of [first.session, again.session, ...kept]) s.free();
+    server.free();
+    client.free();
+    ossl.ledger.assertNoLeaks();
+  });
+
+  it('refuses an explicit { session: undefined } (a session never obtained) before any handshake, and leaks nothing', () => {
+    const { server, client } = contextPair(ossl, cert);
+    expect(() => ossl.connectInMemory(client, server, { hostname: HOSTNAME, session: undefined })).toThrow(
+      /session is undefined: pass the Session to resume, or leave the option out/,
+    );
+    expect(() => client.newConnection({ session: undefined })).toThrow(InvalidArgumentError);
+    expect(ossl.ledger.live()).toEqual([]);
+    server.free();
+    client.free();
+    ossl.ledger.assertNoLeaks();
   });
 });

@@ -144,8 +144,8 @@ export class Binding {
   }
 
   /** An OpenSSLError carrying (and clearing) the current error queue. */
-  error(operation: string): OpenSSLError {
-    return new OpenSSLError(operation, this.drainErrors());
+  error(operation: string, why?: string): OpenSSLError {
+    return new OpenSSLError(operation, this.drainErrors(), why);
   }
 
   /**

@@ -5,6 +5,7 @@
  * from, and becomes a handle only by taking a reference (`view.upRef()`).
  */
 import type { SessionPtr } from '../binding/abi.js';
+import type { Binding } from '../binding/binding.js';
 import { InvalidArgumentError, OpenSSLError } from '../errors.js';
 import type { HoldersReport, Ownership } from '../ledger/ledger.js';
 import { type Cipher, cipherOf, fields } from './fields.js';
@@ -121,7 +122,7 @@ abstract class SessionReader implements SessionInternals {
   toDER(): Uint8Array {
     return this.read('Session.toDER', (p) => {
       const der = fields.toDER(this[RUNTIME].b, p);
-      if (!der) throw this[RUNTIME].b.error('i2d_SSL_SESSION');
+      if (!der) throw encodingError(this[RUNTIME].b, p, 'i2d_SSL_SESSION');
       return der;
     });
   }
@@ -129,7 +130,7 @@ abstract class SessionReader implements SessionInternals {
   toPEM(): string {
     return this.read('Session.toPEM', (p) => {
       const pem = fields.toPEM(this[RUNTIME].b, p);
-      if (pem === null) throw this[RUNTIME].b.error('PEM_write_SSL_SESSION');
+      if (pem === null) throw encodingError(this[RUNTIME].b, p, 'PEM_write_SSL_SESSION');
       return pem;
     });
   }
@@ -271,4 +272,13 @@ export function bytesArgument(v: unknown, what: string): Uint8Array {
 export function installSessionFactories(rt: Runtime): void {
   rt.makeHandle = (r, own, borrow) => new Session(r, own, borrow);
   rt.makeView = (r, own, borrow) => new SessionView(r, own, borrow);
+}
+
+/** OpenSSL's encoder writes the cipher id unconditionally: a session without one is refused with no queued reason. */
+function encodingError(b: Binding, p: SessionPtr, operation: string): OpenSSLError {
+  const noCipher = b.x.SSL_SESSION_get0_cipher(p) === 0;
+  return b.error(
+    operation,
+    noCipher ? 'OpenSSL refuses to encode a session without a cipher: encode a session from a handshake or a decoder' : undefined,
+  );
 }

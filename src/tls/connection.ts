@@ -73,6 +73,7 @@ export class Connection {
       if (options.alpn !== undefined) {
         if (b.withBytes(alpnWire(options.alpn), (p, n) => b.x.SSL_set_alpn_protos(ptr, p, n)) !== 0) throw b.error('SSL_set_alpn_protos');
       }
+      refuseUndefinedSession(options);
       if (options.session !== undefined) this.setSession(options.session);
     } catch (error) {
       this.free({ abort: true });
@@ -439,4 +440,14 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     at += c.length;
   }
   return out;
+}
+
+/**
+ * `{ session: undefined }` written out is almost always a session that was never obtained (a
+ * callback that did not run, an empty array): refused rather than silently making a full handshake.
+ */
+export function refuseUndefinedSession(options: { session?: unknown }): void {
+  if (Object.hasOwn(options, 'session') && options.session === undefined) {
+    throw new InvalidArgumentError('session is undefined: pass the Session to resume, or leave the option out for a full handshake');
+  }
 }

@@ -45,7 +45,11 @@ export interface ContextOptions {
   ca?: string | string[];
   /** Verify the peer's certificate (client: the server's; server: request and verify a client certificate). Default: true when `ca` is given. */
   verify?: boolean;
-  /** SSL_SESS_CACHE_* flags (default: OpenSSL's, SERVER). */
+  /**
+   * SSL_SESS_CACHE_* flags. Default for a server: OpenSSL's, SERVER. Default for a client:
+   * CLIENT | NO_INTERNAL_STORE, so onNewSession sees every new session while the context's own
+   * cache holds none (OpenSSL's default, SERVER, would never call it on a client).
+   */
   sessionCacheMode?: number;
   sessionCacheSize?: number;
   /** Session lifetime in seconds (SSL_CTX_set_timeout). */
@@ -222,7 +226,9 @@ export class Context {
       if (o.tickets === false) b.x.osw_ctx_set_options(this.ptr, SSL_OP_NO_TICKET);
       if (o.numTickets !== undefined) check(b.x.SSL_CTX_set_num_tickets(this.ptr, o.numTickets) === 1, 'SSL_CTX_set_num_tickets');
     }
-    if (o.sessionCacheMode !== undefined) this.sessionCacheMode = o.sessionCacheMode;
+    const defaultCacheMode = this.role === 'client' ? SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL_STORE : undefined;
+    const cacheMode = o.sessionCacheMode ?? defaultCacheMode;
+    if (cacheMode !== undefined) this.sessionCacheMode = cacheMode;
     if (o.sessionCacheSize !== undefined) this.sessionCacheSize = o.sessionCacheSize;
     if (o.timeout !== undefined) this.timeout = o.timeout;
     b.clearErrors();

@@ -1,7 +1,7 @@
 /** Two connections talking through memory: used by tests, the playground and the benchmarks. */
 import { OpenSSLWasmError } from '../errors.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
-import type { Connection } from './connection.js';
+import { type Connection, refuseUndefinedSession } from './connection.js';
 import type { Context } from './context.js';
 
 export interface InMemoryOptions {
@@ -52,6 +52,7 @@ export function pump(client: Connection, server: Connection, maxRounds = 50): { 
 }
 
 export function connectInMemory(clientContext: Context, serverContext: Context, options: InMemoryOptions = {}): InMemoryPair {
+  refuseUndefinedSession(options);
   const client = clientContext.newConnection({
     ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
     ...(options.session !== undefined ? { session: options.session } : {}),
