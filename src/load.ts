@@ -9,6 +9,12 @@ import { Binding, type HostHandlers } from './binding/binding.js';
 import { EntropyUnavailableError, InvalidArgumentError, OpenSSLWasmError } from './errors.js';
 import createOpenSSLModule from './openssl.mjs';
 
+/**
+ * `WebAssembly.Module` where the consumer's lib declares it (dom, webworker), else `object`: the
+ * published types must compile with `lib: ["es2022"]` alone, which has no WebAssembly namespace.
+ */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+
 /** Options of loadOpenSSL(). */
 export interface LoadOptions {
   /** Record JS stacks for every event and handle (slower; for development and teaching). */
@@ -16,7 +22,7 @@ export interface LoadOptions {
   /** Observe the references OpenSSL takes on its own (default true). */
   trace?: boolean;
   /** A compiled module (WebAssembly.compile of openssl.wasm), to make many instances without recompiling. */
-  wasmModule?: WebAssembly.Module;
+  wasmModule?: WasmModule;
   /** The module's bytes, when you have them already (skips fetching). */
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** Where to fetch the module from (default: openssl.wasm beside this file). */

@@ -23,7 +23,8 @@ export type PkeyPtr = Ptr<'EVP_PKEY*'>;
 export const NULL = 0 as Ptr<never>;
 
 export interface Exports {
-  memory: WebAssembly.Memory;
+  /** The instance's WebAssembly.Memory (typed by what is read, so the published types need no WebAssembly lib). */
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   malloc(n: number): BytePtr;
   free(p: number): void;
   osw_malloc(n: number): BytePtr;

@@ -11,9 +11,12 @@ import type { HoldersReport, Ownership } from '../ledger/ledger.js';
 import { type Cipher, cipherOf, fields } from './fields.js';
 import { BORROW, type Borrow, OWNERSHIP, RUNTIME, type Runtime, type SessionInternals } from './runtime.js';
 
+/** What the published types name where a consumer's lib has no `Symbol.dispose` (neither esnext.disposable nor @types/node). */
+declare const disposeStandIn: unique symbol;
+/** `typeof Symbol.dispose` when the consumer's lib declares it (so `using` type-checks), else a unique symbol. */
+export type DisposeSymbol = SymbolConstructor extends { readonly dispose: infer D extends symbol } ? D : typeof disposeStandIn;
 /** `Symbol.dispose`, or its registered stand-in where the runtime lacks it (so `using` works). */
-export const disposeSymbol: typeof Symbol.dispose =
-  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+export const disposeSymbol: DisposeSymbol = ((Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose')) as DisposeSymbol;
 
 /** What both handles and views can read. */
 abstract class SessionReader implements SessionInternals {

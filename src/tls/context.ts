@@ -46,9 +46,8 @@ export interface ContextOptions {
   /** Verify the peer's certificate (client: the server's; server: request and verify a client certificate). Default: true when `ca` is given. */
   verify?: boolean;
   /**
-   * SSL_SESS_CACHE_* flags. Default for a server: OpenSSL's, SERVER. Default for a client:
-   * CLIENT | NO_INTERNAL_STORE, so onNewSession sees every new session while the context's own
-   * cache holds none (OpenSSL's default, SERVER, would never call it on a client).
+   * SSL_SESS_CACHE_* flags (default: OpenSSL's, SERVER). A client context that gets an
+   * onNewSession callback while its mode lacks CLIENT gets CLIENT | NO_INTERNAL_STORE added.
    */
   sessionCacheMode?: number;
   sessionCacheSize?: number;
@@ -226,9 +225,7 @@ export class Context {
       if (o.tickets === false) b.x.osw_ctx_set_options(this.ptr, SSL_OP_NO_TICKET);
       if (o.numTickets !== undefined) check(b.x.SSL_CTX_set_num_tickets(this.ptr, o.numTickets) === 1, 'SSL_CTX_set_num_tickets');
     }
-    const defaultCacheMode = this.role === 'client' ? SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL_STORE : undefined;
-    const cacheMode = o.sessionCacheMode ?? defaultCacheMode;
-    if (cacheMode !== undefined) this.sessionCacheMode = cacheMode;
+    if (o.sessionCacheMode !== undefined) this.sessionCacheMode = o.sessionCacheMode;
     if (o.sessionCacheSize !== undefined) this.sessionCacheSize = o.sessionCacheSize;
     if (o.timeout !== undefined) this.timeout = o.timeout;
     b.clearErrors();
@@ -370,8 +367,17 @@ export class Context {
   /**
    * SSL_CTX_sess_set_new_cb: called with a handle for each new session (client: each ticket).
    * Return true to keep the handle (free it later); otherwise its reference is released for you.
+   * On a client whose cache mode lacks SESS_CACHE.CLIENT, adds CLIENT | NO_INTERNAL_STORE (OpenSSL
+   * would never call it otherwise). In CLIENT mode OpenSSL treats a resumed TLS 1.3 session as used
+   * up (it marks it not resumable): resume with the newer session the callback receives.
    */
   onNewSession(cb: NewSessionCallback | null): void {
+    this.live('onNewSession');
+    // OpenSSL calls a client's new-session callback only in CLIENT mode; without it the callback
+    // would silently never run. NO_INTERNAL_STORE: the context's own cache still keeps nothing.
+    if (cb && this.role === 'client' && (this.sessionCacheMode & SESS_CACHE.CLIENT) === 0) {
+      this.sessionCacheMode = this.sessionCacheMode | SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL_STORE;
+    }
     this.newCb = cb;
     this.installCallbacks();
   }
