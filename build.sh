@@ -99,6 +99,10 @@ else
 fi
 cp "$tree/LICENSE.txt" "$out/LICENSE.OpenSSL"
 
+# The playground's sanitized twin (wasm/dist/asan/, never in the npm package), from the same tree.
+step "AddressSanitizer variant for the playground"
+bash wasm/asan.sh "$tree" "$key" "$([ $force = 1 ] && echo --force)"
+
 step "artifacts"
 for f in "$out/openssl.wasm" "$out/openssl.mjs"; do
   raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)

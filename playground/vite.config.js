@@ -7,7 +7,11 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   resolve: {
-    alias: { 'openssl-session-wasm': fileURLToPath(new URL('../dist/index.js', import.meta.url)) },
+    alias: {
+      'openssl-session-wasm': fileURLToPath(new URL('../dist/index.js', import.meta.url)),
+      // The AddressSanitizer twin (wasm/asan.sh): loaded lazily by "Run it in plain C", never part of the package.
+      '@asan': fileURLToPath(new URL('../wasm/dist/asan', import.meta.url)),
+    },
   },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
 });

@@ -479,7 +479,7 @@ describe('the playground page', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the diagram');
     const reach = async (testId: string): Promise<void> => {
-      for (let i = 0; i < 60; i++) {
+      for (let i = 0; i < 120; i++) {
         if ((await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))) === testId) return;
         await page.keyboard.press('Tab');
       }
@@ -503,6 +503,65 @@ describe('the playground page', () => {
     expect(await errorName(page)).toBe('DoubleFreeError');
     await page.close();
   });
+
+  it('scenario 2 run in plain C: ASan reports the heap-use-after-free in SSL_CTX_flush_sessions, drawn as a freed block', async () => {
+    const page = await open({ width: 1440, height: 900 });
+    await click(page, 'scenario-start-2');
+    await click(page, 'scenario-next');
+    await click(page, 'scenario-next');
+    expect(await errorName(page)).toBe('NotOwnedError'); // the page itself refused the mistake
+    await click(page, 'scenario-plainc');
+    const panel = byId(page, 'plainc');
+    await expect.poll(() => panel.getAttribute('data-asan-kind')).toBe('heap-use-after-free');
+    const report = await byId(page, 'asan-report').innerText();
+    expect(report).toMatch(/ERROR: AddressSanitizer: heap-use-after-free on address 0x[0-9a-f]+/);
+    // The bad access is OpenSSL walking the cache; the block was freed by SSL_free and made by the handshake.
+    const [access, freed, allocated] = report.split(/freed by thread T0 here:|previously allocated by thread T0 here:/);
+    expect(access).toMatch(/#0 0x[0-9a-f]+ in SSL_CTX_flush_sessions/);
+    expect(freed).toMatch(/in SSL_SESSION_free\+/);
+    expect(freed).toMatch(/in SSL_free\+/);
+    expect(allocated).toMatch(/in SSL_SESSION_new\+/);
+    // The C world: the cache still points at the block OpenSSL freed, with the marker on that pointer.
+    const block = page.locator('[data-testid="cworld"] .cw-block[data-freed="true"]');
+    await expect.poll(() => block.count()).toBe(1);
+    expect(await block.locator('[data-testid="cw-count"]').textContent()).toBe('count 0: freed');
+    const culprit = page.locator('[data-testid="cworld"] .cw-pointer.culprit');
+    expect(await culprit.getAttribute('data-holder')).toBe('ctx cache');
+    expect(await culprit.getAttribute('class')).toContain('dangling');
+    expect(await byId(page, 'cw-culprit').textContent()).toBe('use after free here, through ctx cache');
+    expect(await page.locator('[data-testid="plainc-lines"] li[data-state="stopped"] code').innerText()).toContain(
+      'SSL_CTX_flush_sessions',
+    );
+    expect(await byId(page, 'plainc-moral').innerText()).toContain('none of these stacks');
+    await byId(page, 'plainc').screenshot({ path: `${SHOTS}/11-plain-c-scenario2.png` });
+    // Step back through the C world: after line 3 the block is alive with count 1.
+    await byId(page, 'plainc-back').click();
+    await byId(page, 'plainc-back').click();
+    expect(await byId(page, 'plainc-step').innerText()).toContain('after line 3');
+    expect(await page.locator('[data-testid="cworld"] .cw-block[data-freed="true"]').count()).toBe(0);
+    // The sacrificial instance is gone; the page's own instance carries on.
+    await click(page, 'scenario-next');
+    expect(await step(page)).toMatchObject({ step: 4 });
+    await page.close();
+  });
+
+  for (const [id, fn] of [
+    ['double-free', /#0 0x[0-9a-f]+ in SSL_SESSION_free\+/],
+    ['use-after-free', /#0 0x[0-9a-f]+ in SSL_SESSION_get_time/],
+    ['view-after-free', /#0 0x[0-9a-f]+ in SSL_SESSION_get_time/],
+  ] as const) {
+    it(`misuse "${id}" in plain C: ASan catches it in ${fn.source.split(' in ')[1].replace(/\\\+$/, '')}, nothing else breaks`, async () => {
+      const page = await open();
+      await click(page, `plainc-${id}`);
+      await expect.poll(() => byId(page, 'plainc').getAttribute('data-asan-kind')).toBe('heap-use-after-free');
+      expect((await byId(page, 'asan-report').innerText()).split('freed by')[0]).toMatch(fn);
+      expect(await page.locator('[data-testid="cworld"] .cw-block[data-freed="true"]').count()).toBe(1);
+      expect(await page.locator('[data-testid="cworld"] .cw-pointer.culprit.dangling').count()).toBe(1);
+      await click(page, 'act-handshake-13');
+      expect(await errorName(page)).toBe('');
+      await page.close();
+    });
+  }
 
   it('fits a narrow screen without sideways scrolling', async () => {
     const page = await open({ width: 390, height: 844 });

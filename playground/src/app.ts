@@ -4,6 +4,9 @@ import { type GeneratedCertificate, OwnershipError } from 'openssl-session-wasm'
 import { Diagram, type Selection } from './diagram.js';
 import { byTestId, fill, h } from './dom.js';
 import { MISUSES, type Misuse } from './misuse.js';
+import { runPlainC } from './plainc/machine.js';
+import { renderPlainC } from './plainc/panel.js';
+import { PLAIN_C, type PlainCId } from './plainc/programs.js';
 import {
   type Failure,
   quotesFor,
@@ -118,6 +121,17 @@ export class App {
               },
             },
             m.label,
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'plainc-button',
+              'data-testid': `plainc-${m.id}`,
+              title: 'the same mistake in real C, under AddressSanitizer',
+              onclick: () => void this.plainC(m.plainC),
+            },
+            'in plain C',
           ),
         ),
       ),
@@ -305,6 +319,37 @@ export class App {
       ?.scrollIntoView({ block: 'start', behavior: smooth ? 'smooth' : 'auto' });
   }
 
+  // ---- plain C ---------------------------------------------------------------------------------------
+
+  /** Runs a mistake's program in real C on a throw-away AddressSanitizer instance, and shows what happened. */
+  private async plainC(id: PlainCId): Promise<void> {
+    const program = PLAIN_C[id];
+    const panel = byTestId('plainc');
+    await this.whileBusy(async () => {
+      this.status(`Running “${program.title}” in plain C under AddressSanitizer (the first run fetches a 3.4 MB build)…`);
+      const started = performance.now();
+      try {
+        const run = await runPlainC(program.lines);
+        renderPlainC(panel, program, run, (performance.now() - started) / 1000);
+        this.status(
+          run.aborted
+            ? `Plain C: AddressSanitizer stopped the program (${panel.dataset.asanKind}).`
+            : 'Plain C: the program ran to its end.',
+        );
+      } catch (error) {
+        panel.hidden = false;
+        fill(
+          panel,
+          h('h2', {}, 'Run it in plain C'),
+          h('p', { class: 'bad' }, `The plain-C run failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
+        this.status('Plain C: the run failed.');
+      }
+    });
+    panel.scrollIntoView({ block: 'start', behavior: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    panel.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
+  }
+
   // ---- scenarios ------------------------------------------------------------------------------------
 
   private async startScenario(def: Scenario): Promise<void> {
@@ -352,6 +397,22 @@ export class App {
               { class: 'plain-c', 'data-testid': 'plain-c' },
               h('strong', {}, 'Plain C, without the ledger: '),
               step.plainC(w, run.vars),
+            )
+          : null,
+        step.runInC
+          ? h(
+              'p',
+              {},
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'plainc-button',
+                  'data-testid': 'scenario-plainc',
+                  onclick: () => void this.plainC(step.runInC as PlainCId),
+                },
+                'Run it in plain C (AddressSanitizer)',
+              ),
             )
           : null,
         // A refused step's quotes are in the error panel already.
@@ -457,7 +518,7 @@ export class App {
       b.title = missing.length ? `select a ${missing.join(' and a ')} first` : '';
     }
     for (const b of document.querySelectorAll<HTMLButtonElement>(
-      '[data-testid^="misuse-"], [data-testid^="scenario-start-"], [data-testid="act-reset"]',
+      '[data-testid^="misuse-"], [data-testid^="plainc-"], [data-testid="scenario-plainc"], [data-testid^="scenario-start-"], [data-testid="act-reset"]',
     )) {
       b.disabled = false;
     }

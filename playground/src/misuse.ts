@@ -2,6 +2,7 @@
 // calls), then makes the mistake, which the ledger refuses with a typed error before it reaches C.
 // The page checks that the refused call changed nothing.
 import { QUOTES, type Quote } from './manpages.js';
+import type { PlainCId } from './plainc/programs.js';
 import type { ConnectionInfo, Variable, World } from './world.js';
 
 export interface MisuseSetup {
@@ -20,6 +21,8 @@ export interface Misuse {
   mistake(w: World, s: MisuseSetup): void;
   /** What the same program would have done in C, told with this world's numbers. */
   inC(w: World, s: MisuseSetup): string;
+  /** The program that makes this mistake in real C, under AddressSanitizer. */
+  plainC: PlainCId;
 }
 
 /** The newest connected client connection, or a new TLS 1.3 handshake's. */
@@ -59,6 +62,7 @@ function freedHandle(w: World): MisuseSetup {
 export const MISUSES: Misuse[] = [
   {
     id: 'double-free',
+    plainC: 'double-free',
     label: 'Double free',
     expect: 'DoubleFreeError',
     quotes: [QUOTES.mustNot, QUOTES.decrement],
@@ -77,6 +81,7 @@ export const MISUSES: Misuse[] = [
   },
   {
     id: 'free-borrowed',
+    plainC: 'delayed',
     label: 'Free a borrowed session',
     expect: 'NotOwnedError',
     quotes: [QUOTES.mustOnly, QUOTES.mustNot],
@@ -99,6 +104,7 @@ export const MISUSES: Misuse[] = [
   },
   {
     id: 'use-after-free',
+    plainC: 'use-after-free',
     label: 'Use after free',
     expect: 'UseAfterFreeError',
     quotes: [QUOTES.crucial, QUOTES.get1],
@@ -116,6 +122,7 @@ export const MISUSES: Misuse[] = [
   },
   {
     id: 'view-after-free',
+    plainC: 'view-after-free',
     label: 'Use a view after its connection is freed',
     expect: 'BorrowExpiredError',
     quotes: [QUOTES.crucial, QUOTES.get0],

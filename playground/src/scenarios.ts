@@ -2,6 +2,7 @@
 // references. Going back replays the steps before it in a new world (calls cannot be undone).
 import { h } from './dom.js';
 import { QUOTES, type Quote } from './manpages.js';
+import type { PlainCId } from './plainc/programs.js';
 import type { ConnectionInfo, Variable, World } from './world.js';
 
 /** What a scenario's steps name: variables and connections, by the scenario's own names. */
@@ -18,6 +19,8 @@ export interface Step {
   quotes?: Quote[];
   /** What plain C, without the ledger, would be doing at this step. */
   plainC?: (w: World, v: Vars) => string;
+  /** The program that runs this step's C for real, under AddressSanitizer. */
+  runInC?: PlainCId;
 }
 
 export interface Scenario {
@@ -179,6 +182,7 @@ const delayed: Scenario = {
         `Refused here with NotOwnedError, and the count is still ${refs(w, variable(v, 'v').session)} (see the error panel). `,
         `In C the call succeeds silently: the count goes from 2 to 1. Nothing looks wrong — yet.`,
       ],
+      runInC: 'delayed',
       plainC: () => 'count 1, with two holders (X3 cache, the server connection) each believing it owns a reference.',
       quotes: [QUOTES.mustOnly, QUOTES.mustNot],
     },
@@ -189,6 +193,7 @@ const delayed: Scenario = {
         `SSL_free(${conn(v, 'server').c}) drops the connection's reference: count ${refs(w, variable(v, 'v').session)}, `,
         'held by the X3 cache alone. Correct, and resumable by its session ID.',
       ],
+      runInC: 'delayed',
       plainC: () =>
         'count 0: OpenSSL frees the session’s memory, but the X3 cache still links to it. Nothing crashes; the cache now holds a dangling pointer.',
       quotes: [QUOTES.crucial],
@@ -201,6 +206,7 @@ const delayed: Scenario = {
         `${variable(v, 'v').session}, drops the cache's reference, and the count reaches 0: OpenSSL frees it, cleanly (see the timeline). `,
         `Live sessions on the server side: none left in X3's cache.`,
       ],
+      runInC: 'delayed',
       plainC: () =>
         'SSL_CTX_flush_sessions reads the freed session to test its timeout, unlinks it from the cache list (writing into freed ' +
         'memory), marks it not resumable (another write) and calls SSL_SESSION_free on it again: a double free. The program ' +
