@@ -27,6 +27,10 @@ mergeInto(LibraryManager.library, {
   osw_host_alpn_select: function (ssl, list, len) {
     return oswHostCall('alpnSelect', [ssl, list, len], -1);
   },
+  osw_host_keylog__deps: ['$oswHostCall'],
+  osw_host_keylog: function (ssl, line) {
+    oswHostCall('keylog', [ssl, line], 0);
+  },
   $oswHostCall: oswHostCall,
 });
 

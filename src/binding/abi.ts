@@ -143,6 +143,10 @@ export interface Exports {
   SSL_set_alpn_protos(ssl: SslPtr, protos: BytePtr, len: number): number;
   SSL_pending(ssl: SslPtr): number;
   X509_verify_cert_error_string(code: number): CharPtr;
+  SSL_has_pending(ssl: SslPtr): number;
+  SSL_get0_group_name(ssl: SslPtr): CharPtr;
+  osw_ssl_peer_chain_der(ssl: SslPtr, i: number, outlen: OutPtr): BytePtr;
+  osw_ctx_set_keylog(ctx: CtxPtr, on: number): void;
 }
 
 /** Every export name, checked against `Exports` by the compiler in both directions. */
@@ -262,4 +266,8 @@ export const EXPORT_NAMES = Object.keys({
   SSL_set_alpn_protos: 1,
   SSL_pending: 1,
   X509_verify_cert_error_string: 1,
+  SSL_has_pending: 1,
+  SSL_get0_group_name: 1,
+  osw_ssl_peer_chain_der: 1,
+  osw_ctx_set_keylog: 1,
 } satisfies Record<keyof Exports, 1>) as (keyof Exports)[];

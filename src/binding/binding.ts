@@ -19,6 +19,7 @@ export interface HostHandlers {
   removeSession?(ctx: number, sess: number): void;
   getSession?(ctx: number, ssl: number, id: number, len: number): number;
   alpnSelect?(ssl: number, list: number, len: number): number;
+  keylog?(ssl: number, line: number): void;
   fault(error: unknown): void;
 }
 

@@ -9,6 +9,8 @@ import { OpenSSLWasmError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
 import type { Context } from '../tls/context.js';
+import { type Lower, TLSEngine } from '../web/engine.js';
+import type { ByteTransport } from '../web/stream.js';
 
 export interface ConnectTLSOptions {
   host: string;
@@ -28,207 +30,118 @@ export interface ConnectTLSOptions {
  * A TLS stream: write plaintext, read plaintext (a Duplex). `connection` is the Connection inside;
  * the sessions it receives (TLS 1.3 tickets arrive after the handshake) are held by the stream and
  * freed with it; `takeSession()` hands you the newest as a handle you own. Emits 'session' (a
- * handle the stream still owns: upRef() it to keep a reference beyond the stream).
+ * handle the stream still owns: upRef() it to keep a reference beyond the stream). A thin face
+ * over the same TLSEngine the Web Streams transport uses: the socket is its Lower.
  */
 export class TLSStream extends Duplex {
-  /** The sessions received, oldest first; the stream owns them until taken (freed with the stream). */
-  private readonly received: Session[] = [];
-  private secure = false;
-  private waitingForRead = false;
-  private finished = false;
+  readonly #engine: TLSEngine;
+  #started = false;
 
   constructor(
     readonly connection: Connection,
     readonly socket: Duplex,
   ) {
     super({ allowHalfOpen: false });
-    connection.onSession((view) => {
-      const handle = view.upRef();
-      this.received.push(handle);
-      // Listeners run once OpenSSL has returned: from inside its new-session callback, a write()
-      // on this connection would be refused as reentrant (Connection.step).
-      queueMicrotask(() => this.emit('session', handle));
-    });
-    socket.on('data', (chunk: Buffer) => this.fromSocket(chunk));
-    socket.on('end', () => this.socketEnded());
-    socket.on('error', (error: Error) => this.destroy(new TransportError(`socket error: ${error.message}`, error)));
-    socket.on('close', () => {
-      if (!this.destroyed && !this.readableEnded)
-        this.destroy(this.secure ? undefined : new TransportError('the peer closed the connection during the handshake'));
-    });
+    this.#engine = new TLSEngine(connection);
+    this.#engine.sessionListener = (handle) => this.emit('session', handle);
+    // Both sides closed: once nothing unread is buffered, the Duplex is done too (autoDestroy covers
+    // a consumed readable; one nobody reads would otherwise stay open).
+    this.#engine.closed.then(
+      () => {
+        if (!this.destroyed && this.readableLength === 0) this.destroy();
+      },
+      () => {},
+    );
   }
 
   /** True once the handshake completed. */
   get isSecure(): boolean {
-    return this.secure;
+    return this.#engine.isSecure;
   }
 
   /** How many sessions arrived and are still held by the stream (not taken). */
   get sessionCount(): number {
-    return this.received.length;
+    return this.#engine.sessionCount;
   }
 
   /** The newest session received, as a handle you own (free it), or null. */
   takeSession(): Session | null {
-    return this.received.pop() ?? null;
+    return this.#engine.takeSession();
   }
 
   /** Waits until at least `count` sessions arrived (TLS 1.3 tickets come after the handshake). */
   waitForSessions(count = 1, timeoutMs = 5000): Promise<void> {
-    if (this.received.length >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new TransportError(`no session arrived within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onSession = (): void => {
-        if (this.received.length >= count) {
-          cleanup();
-          resolve();
-        }
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(new TransportError('the stream closed before a session arrived'));
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.off('session', onSession);
-        this.off('close', onClose);
-      };
-      this.on('session', onSession);
-      this.on('close', onClose);
-    });
+    return this.#engine.waitForSessions(count, timeoutMs);
   }
 
   /** @internal Starts the handshake (client) and resolves when it completes. */
-  start(): Promise<this> {
-    return new Promise((resolve, reject) => {
-      const onSecure = (): void => {
-        this.off('error', onError);
-        resolve(this);
-      };
-      const onError = (error: Error): void => {
-        this.off('secure', onSecure);
-        reject(error);
-      };
-      this.once('secure', onSecure);
-      this.once('error', onError);
-      this.advance();
+  async start(): Promise<this> {
+    const engine = this.#engine;
+    const socket = this.socket;
+    socket.on('data', (chunk: Buffer) => engine.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.on('end', () => engine.receiveEnd());
+    socket.on('error', (error: Error) => engine.transportFailed(new TransportError(`socket error: ${error.message}`, error)));
+    socket.on('close', () => engine.transportClosed());
+    await engine.start(socketLower(socket), {
+      push: (bytes) => this.push(bytes),
+      end: () => this.push(null),
+      // Before the handshake completed, the failure is start()'s rejection, not an 'error' event.
+      error: (error) => (this.#started ? this.destroy(error) : this.destroy()),
     });
-  }
-
-  private flushToSocket(): boolean {
-    const out = this.connection.readEncrypted();
-    if (out.length === 0) return true;
-    return this.socket.write(out);
-  }
-
-  /** Drives the handshake or decrypts, then sends what OpenSSL produced. */
-  private advance(): void {
-    try {
-      if (!this.secure) {
-        const done = this.connection.handshake();
-        this.flushToSocket();
-        if (!done) return;
-        this.secure = true;
-        this.emit('secure');
-      }
-      this.deliver();
-    } catch (error) {
-      this.destroy(error as Error);
-    }
-  }
-
-  private deliver(): void {
-    const plain = this.connection.read();
-    this.flushToSocket(); // reads can produce bytes (key updates, close_notify replies)
-    if (plain.length > 0 && !this.push(plain)) {
-      // Back-pressure: stop reading the socket until the consumer asks for more.
-      this.socket.pause();
-      this.waitingForRead = true;
-    }
-    if (this.connection.peerClosedConnection && !this.finished) {
-      this.finished = true;
-      this.push(null);
-    }
-  }
-
-  private fromSocket(chunk: Buffer): void {
-    if (this.destroyed) return;
-    try {
-      this.connection.writeEncrypted(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    } catch (error) {
-      this.destroy(error as Error);
-      return;
-    }
-    this.advance();
-  }
-
-  private socketEnded(): void {
-    if (this.destroyed) return;
-    if (!this.secure) {
-      this.destroy(new TransportError('the peer closed the connection during the handshake'));
-      return;
-    }
-    try {
-      this.connection.endEncrypted();
-      this.deliver();
-    } catch {
-      // A TCP close without close_notify after the data: treat as the end of the stream.
-    }
-    if (!this.finished) {
-      this.finished = true;
-      this.push(null);
-    }
+    this.#started = true;
+    return this;
   }
 
   override _read(): void {
-    if (this.waitingForRead) {
-      this.waitingForRead = false;
-      this.socket.resume();
-    }
+    this.#engine.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.secure) {
-      this.once('secure', () => this._write(chunk, _encoding, callback));
-      return;
-    }
-    try {
-      this.connection.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      if (this.flushToSocket()) callback();
-      else this.socket.once('drain', () => callback());
-    } catch (error) {
-      callback(error as Error);
-    }
+    this.#engine.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    try {
-      if (!this.connection.isFreed) {
-        this.connection.shutdown();
-        this.flushToSocket();
-      }
-      this.socket.end(() => callback());
-    } catch (error) {
-      callback(error as Error);
-    }
+    this.#engine.end().then(() => callback(), callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    try {
-      for (const s of this.received.splice(0)) if (s.alive) s.free();
-      if (!this.connection.isFreed) {
-        // A clean end keeps the session resumable; a failure aborts (OpenSSL marks it not resumable).
-        this.connection.free({ abort: error !== null });
-      }
-    } catch (freeError) {
-      error ??= freeError as Error;
-    }
+    this.#engine.destroy(error);
     this.socket.destroy();
     callback(error);
   }
+}
+
+function drained(socket: Duplex): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', closed);
+      resolve();
+    };
+    const closed = (): void => {
+      socket.off('drain', done);
+      reject(new TransportError('the socket closed before its buffered bytes were sent'));
+    };
+    socket.once('drain', done);
+    socket.once('close', closed);
+  });
+}
+
+/** The engine's transport side over a Node stream (pause/resume, 'drain' for back-pressure). */
+function socketLower(socket: Duplex): Lower {
+  return {
+    write: (bytes) => (socket.write(bytes) ? undefined : drained(socket)),
+    end: () => new Promise((resolve) => socket.end(() => resolve())),
+    abort: () => {
+      socket.destroy();
+    },
+    pause: () => {
+      socket.pause();
+    },
+    resume: () => {
+      socket.resume();
+    },
+  };
 }
 
 /** A WebAssembly TLS client over TCP (or the given stream). Resolves once the handshake completes. */
@@ -277,4 +190,25 @@ export async function acceptTLS(socket: Duplex, context: Context): Promise<TLSSt
 
 function isIP(host: string): boolean {
   return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':');
+}
+
+/**
+ * A connected Node stream (a net.Socket) as a Web Streams byte pair, for the runtime-neutral
+ * connect()/accept() of openssl-session-wasm/web.
+ */
+export function socketTransport(socket: Duplex): ByteTransport {
+  const { readable, writable } = Duplex.toWeb(socket);
+  return { readable, writable } as unknown as ByteTransport;
+}
+
+/** Opens a TCP connection to host:port as a Web Streams byte pair (TransportError when refused). */
+export function openTCP(host: string, port: number): Promise<ByteTransport> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect({ host, port });
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(socketTransport(s));
+    });
+    s.once('error', (error) => reject(new TransportError(`could not connect to ${host}:${port}: ${error.message}`, error)));
+  });
 }

@@ -335,6 +335,28 @@ export class Connection {
     const b = this.rt.b;
     return this.rt.guard(() => b.takeBuffer(b.x.osw_ssl_peer_der(this.live('peerCertificate'), b.out[0])));
   }
+  /** The negotiated key exchange group ("X25519MLKEM768", "X25519", "secp256r1"), or null. */
+  get group(): string | null {
+    return this.rt.guard(() => this.rt.b.cstring(this.rt.b.x.SSL_get0_group_name(this.live('group'))));
+  }
+  /** The certificates the peer sent, leaf first, as DER (SSL_get_peer_cert_chain); empty when none. */
+  get peerCertificateChain(): Uint8Array[] {
+    const b = this.rt.b;
+    return this.rt.guard(() => {
+      const ssl = this.live('peerCertificateChain');
+      const chain: Uint8Array[] = [];
+      for (let i = 0; ; i++) {
+        const der = b.takeBuffer(b.x.osw_ssl_peer_chain_der(ssl, i, b.out[0]));
+        if (der === null) return chain;
+        chain.push(der);
+      }
+    });
+  }
+  /** @internal Part of a TLS record is buffered (SSL_has_pending): a transport ending now cut a record. */
+  get hasPartialInput(): boolean {
+    // Asked after a failed read, so not through live(): the failure is what prompts the question.
+    return !this.freed && this.rt.guard(() => this.rt.b.x.SSL_has_pending(this.ptr) === 1);
+  }
   /** SSL_get_verify_result: 0 (X509_V_OK) or an X509_V_ERR_* code. */
   get verifyResult(): number {
     return this.rt.guard(() => this.rt.b.x.SSL_get_verify_result(this.live('verifyResult')));

@@ -392,6 +392,20 @@ export class Context {
     this.installCallbacks();
   }
 
+  private keyLogCb: ((line: string, connection: Connection) => void) | null = null;
+  /**
+   * Opt-in key log (SSL_CTX_set_keylog_callback): one SSLKEYLOGFILE line per secret, so a capture
+   * can be decrypted in Wireshark. Anyone with these lines can read the traffic; null turns it off.
+   */
+  onKeyLog(cb: ((line: string, connection: Connection) => void) | null): void {
+    this.keyLogCb = cb;
+    this.rt.guard(() => this.rt.b.x.osw_ctx_set_keylog(this.live('onKeyLog'), cb ? 1 : 0));
+  }
+  /** @internal */
+  handleKeyLog(line: string, connection: Connection): void {
+    this.keyLogCb?.(line, connection);
+  }
+
   /** @internal Connections that listen for their new sessions (the Node transport). */
   private sessionListeners = 0;
   /** @internal */

@@ -3,7 +3,7 @@
  * the callbacks C makes into JS (dispatched to them), and exceptions those callbacks threw,
  * held until C has returned and they can be raised safely.
  */
-import type { CtxPtr, SslPtr } from '../binding/abi.js';
+import type { CharPtr, CtxPtr, SslPtr } from '../binding/abi.js';
 import type { Runtime } from '../session/runtime.js';
 import type { Connection } from './connection.js';
 import type { Context } from './context.js';
@@ -28,6 +28,11 @@ export class TlsRegistry {
       this.dispatch('onGetSession', 0, () => this.contexts.get(ctx)?.handleGetSession(ssl as SslPtr, id, len) ?? 0);
     host.alpnSelect = (ssl, list, len) =>
       this.dispatch('alpn', -1, () => this.connections.get(ssl)?.context.handleAlpnSelect(list, len) ?? -1);
+    host.keylog = (ssl, line) =>
+      this.dispatch('onKeyLog', undefined, () => {
+        const connection = this.connections.get(ssl);
+        connection?.context.handleKeyLog(rt.b.cstring(line as CharPtr) ?? '', connection);
+      });
   }
 
   contextId(): string {

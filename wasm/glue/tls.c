@@ -234,3 +234,26 @@ void osw_ctx_clear_options(SSL_CTX *ctx, unsigned int opts)
 {
     SSL_CTX_clear_options(ctx, (uint64_t)opts);
 }
+
+/* The i-th certificate the peer sent (0 = its leaf), DER in a fresh buffer; NULL past the end. */
+unsigned char *osw_ssl_peer_chain_der(SSL *ssl, int i, size_t *outlen)
+{
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+
+    if (chain == NULL || i < 0 || i >= sk_X509_num(chain))
+        return NULL;
+    return osw_x509_der(sk_X509_value(chain, i), outlen);
+}
+
+extern void osw_host_keylog(SSL *ssl, const char *line);
+
+static void on_keylog(const SSL *ssl, const char *line)
+{
+    osw_host_keylog((SSL *)ssl, line);
+}
+
+/* Key log lines (SSLKEYLOGFILE format) to JS: on (1) or off (0). */
+void osw_ctx_set_keylog(SSL_CTX *ctx, int on)
+{
+    SSL_CTX_set_keylog_callback(ctx, on ? on_keylog : NULL);
+}

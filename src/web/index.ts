@@ -1,0 +1,6 @@
+/**
+ * openssl-session-wasm/web: TLS over Web Streams, for every runtime (browsers through a tunnel,
+ * Deno, Bun, Cloudflare Workers, Node). `connect()` / `accept()` take a `{ readable, writable }`
+ * byte pair and give back a TLS stream whose plaintext is a Web Streams pair too.
+ */
+export { type AcceptOptions, accept, type ByteTransport, type ConnectOptions, connect, TLSStream } from './stream.js';

@@ -1,0 +1,238 @@
+/**
+ * TLS over any Web Streams byte pair { readable, writable }: a Deno TcpConn, a Cloudflare Workers
+ * socket, a WebSocket tunnel (web/websocket.ts), Bun and Node sockets through their adapters.
+ * The plaintext side is a Web Streams pair too. All pumping is the shared TLSEngine's.
+ */
+import { InvalidArgumentError, TransportError } from '../errors.js';
+import type { Session, SessionView } from '../session/session.js';
+import type { Connection } from '../tls/connection.js';
+import type { Context } from '../tls/context.js';
+import { type Lower, TLSEngine } from './engine.js';
+
+/** A bidirectional byte stream: what `Deno.connect`, `cloudflare:sockets` connect() and the adapters give. */
+export interface ByteTransport {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+export interface ConnectOptions {
+  /** The connected transport carrying ciphertext. The TLS stream owns it from here on. */
+  transport: ByteTransport;
+  /** A client context (ossl.createContext({ role: 'client', ... })). */
+  context: Context;
+  /** SNI name, and with a verifying context the name the certificate must match (SSL_set1_host). */
+  servername?: string;
+  /** A session to resume. */
+  session?: Session | SessionView;
+  /** Protocols to offer (overrides the context's). */
+  alpn?: string[];
+}
+
+export interface AcceptOptions {
+  transport: ByteTransport;
+  /** A server context. */
+  context: Context;
+}
+
+/**
+ * A TLS stream: `writable` takes plaintext, `readable` gives plaintext. Closing `writable` sends
+ * close_notify; the peer's close_notify ends `readable` and is answered. The sessions the
+ * connection receives (TLS 1.3 tickets arrive after the handshake) are held by the stream until
+ * `takeSession()` hands one to you; the rest are freed when the stream closes.
+ */
+export class TLSStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** @internal */
+  readonly engine: TLSEngine;
+
+  /** @internal */
+  constructor(engine: TLSEngine, transport: ByteTransport) {
+    this.engine = engine;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          controller = c;
+        },
+        pull: () => engine.resume(),
+        cancel: () => engine.destroy(),
+      },
+      { highWaterMark: 4, size: () => 1 },
+    );
+    this.writable = new WritableStream<Uint8Array>({
+      write: (chunk) => engine.write(plainBytes(chunk)),
+      close: () => engine.end(),
+      abort: (reason) => engine.destroy(reason ?? new TransportError('the plaintext writable was aborted')),
+    });
+    let readableDone = false;
+    void engine.start(webLower(transport, engine), {
+      push: (bytes) => {
+        if (readableDone) return true;
+        controller.enqueue(bytes);
+        return (controller.desiredSize ?? 0) > 0;
+      },
+      end: () => {
+        if (readableDone) return;
+        readableDone = true;
+        controller.close();
+      },
+      error: (error) => {
+        if (readableDone) return;
+        readableDone = true;
+        controller.error(error);
+      },
+    });
+  }
+
+  /** The Connection inside (protocol, cipher, sessionReused, getSession()...). */
+  get connection(): Connection {
+    return this.engine.connection;
+  }
+  /** Resolves once the stream has closed and released everything; rejects with its failure. */
+  get closed(): Promise<void> {
+    return this.engine.closed;
+  }
+  /** How many received sessions the stream still holds. */
+  get sessionCount(): number {
+    return this.engine.sessionCount;
+  }
+  /** The newest session received, as a handle you own (free it), or null. */
+  takeSession(): Session | null {
+    return this.engine.takeSession();
+  }
+  /** Waits until at least `count` sessions arrived. */
+  waitForSessions(count = 1, timeoutMs = 5000): Promise<void> {
+    return this.engine.waitForSessions(count, timeoutMs);
+  }
+
+  /**
+   * Closes cleanly: close_notify, then waits for the peer's (or the transport's end) and for
+   * everything to be released. Use it instead of writable.close() when you hold no writer.
+   */
+  async close(): Promise<void> {
+    if (!this.writable.locked) await this.writable.close().catch(() => {});
+    else await this.engine.end().catch(() => {});
+    return this.engine.closed;
+  }
+
+  /** Drops the connection now (no close_notify wait); the session stays resumable when the handshake completed. */
+  abort(): void {
+    this.engine.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close().catch(() => {});
+  }
+}
+
+/** Starts a TLS client over `transport`; resolves once the handshake completed. */
+export async function connect(options: ConnectOptions): Promise<TLSStream> {
+  const { context, transport } = options;
+  checkTransport(transport, 'connect');
+  if (context?.role !== 'client') throw new InvalidArgumentError('connect: needs a client context (createContext({ role: "client" }))');
+  const connection = newConnectionOrRelease(transport, () =>
+    context.newConnection({
+      ...(options.servername !== undefined ? { hostname: options.servername } : {}),
+      ...(options.session !== undefined ? { session: options.session } : {}),
+      ...(options.alpn !== undefined ? { alpn: options.alpn } : {}),
+    }),
+  );
+  const stream = new TLSStream(new TLSEngine(connection), transport);
+  await stream.engine.secure;
+  return stream;
+}
+
+/** Starts a TLS server over an accepted `transport`; resolves once the handshake completed. */
+export async function accept(options: AcceptOptions): Promise<TLSStream> {
+  const { context, transport } = options;
+  checkTransport(transport, 'accept');
+  if (context?.role !== 'server') throw new InvalidArgumentError('accept: needs a server context (createContext({ role: "server" }))');
+  const connection = newConnectionOrRelease(transport, () => context.newConnection());
+  const stream = new TLSStream(new TLSEngine(connection), transport);
+  await stream.engine.secure;
+  return stream;
+}
+
+function checkTransport(transport: ByteTransport, op: string): void {
+  if (
+    typeof transport !== 'object' ||
+    transport === null ||
+    !(transport.readable instanceof ReadableStream) ||
+    !(transport.writable instanceof WritableStream)
+  ) {
+    throw new InvalidArgumentError(`${op}: transport must be { readable: ReadableStream, writable: WritableStream }`);
+  }
+  if (transport.readable.locked || transport.writable.locked) throw new InvalidArgumentError(`${op}: the transport's streams are locked`);
+}
+
+function newConnectionOrRelease(transport: ByteTransport, make: () => Connection): Connection {
+  try {
+    return make();
+  } catch (error) {
+    transport.readable.cancel().catch(() => {});
+    transport.writable.abort().catch(() => {});
+    throw error;
+  }
+}
+
+/** The engine's transport side over a Web Streams pair: one read loop, writes through one writer. */
+function webLower(transport: ByteTransport, engine: TLSEngine): Lower {
+  const reader = transport.readable.getReader();
+  const writer = transport.writable.getWriter();
+  let paused = false;
+  let wake: (() => void) | null = null;
+  let aborted = false;
+  const loop = async (): Promise<void> => {
+    try {
+      for (;;) {
+        if (paused) await new Promise<void>((resolve) => (wake = resolve));
+        if (aborted) return;
+        const { value, done } = await reader.read();
+        if (aborted) return;
+        if (done) {
+          engine.receiveEnd();
+          return;
+        }
+        engine.receive(plainBytes(value));
+      }
+    } catch (error) {
+      if (!aborted) engine.transportFailed(error);
+    }
+  };
+  void loop();
+  return {
+    write(bytes) {
+      writer.write(bytes).catch((error) => {
+        if (!aborted) engine.transportFailed(error);
+      });
+      return (writer.desiredSize ?? 1) > 0 ? undefined : writer.ready;
+    },
+    end: () => writer.close(),
+    abort(reason) {
+      if (aborted) return;
+      aborted = true;
+      wake?.();
+      reader.cancel(reason).catch(() => {});
+      writer.abort(reason).catch(() => {});
+    },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      wake?.();
+      wake = null;
+    },
+  };
+}
+
+/** A plaintext or transport chunk as a Uint8Array (other views and ArrayBuffers are copied). */
+function plainBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk.slice(0));
+  if (typeof chunk === 'string') return new TextEncoder().encode(chunk);
+  throw new InvalidArgumentError('TLSStream: chunks must be Uint8Array, ArrayBuffer or string');
+}
