@@ -147,6 +147,7 @@ export interface Exports {
   SSL_get0_group_name(ssl: SslPtr): CharPtr;
   osw_ssl_peer_chain_der(ssl: SslPtr, i: number, outlen: OutPtr): BytePtr;
   osw_ctx_set_keylog(ctx: CtxPtr, on: number): void;
+  osw_trace_pending_site(): number;
 }
 
 /** Every export name, checked against `Exports` by the compiler in both directions. */
@@ -270,4 +271,5 @@ export const EXPORT_NAMES = Object.keys({
   SSL_get0_group_name: 1,
   osw_ssl_peer_chain_der: 1,
   osw_ctx_set_keylog: 1,
+  osw_trace_pending_site: 1,
 } satisfies Record<keyof Exports, 1>) as (keyof Exports)[];

@@ -7,6 +7,8 @@ import type { BytePtr, CharPtr, Exports, OutPtr } from './abi.js';
 
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
+/** A trace record's 32-bit words (wasm/glue/refs.c): session, op, count after, site, holder. */
+export const TRACE_WORDS = 5;
 /** ERR_error_string_n's documented minimum is 256 bytes. */
 const ERROR_TEXT = 256;
 
@@ -150,14 +152,16 @@ export class Binding {
   }
 
   /**
-   * Appends the reference trace to `out` as flat triples (address, op, count after) and empties
-   * it; returns how many records a full buffer dropped (should stay 0).
+   * Appends the reference trace to `out` as flat records of TRACE_WORDS numbers (address, op, count
+   * after, site, holder) and empties it; returns how many records a full buffer dropped (should stay 0).
    */
   drainTraceInto(out: number[]): number {
     const n = this.x.osw_trace_count();
     if (n === 0) return 0;
-    const words = new Int32Array(this.x.memory.buffer, this.x.osw_trace_buffer(), n * 3);
-    for (let i = 0; i < n * 3; i += 3) out.push(words[i] >>> 0, words[i + 1], words[i + 2]);
+    const words = new Int32Array(this.x.memory.buffer, this.x.osw_trace_buffer(), n * TRACE_WORDS);
+    for (let i = 0; i < n * TRACE_WORDS; i += TRACE_WORDS) {
+      out.push(words[i] >>> 0, words[i + 1], words[i + 2], words[i + 3], words[i + 4] >>> 0);
+    }
     return this.x.osw_trace_reset();
   }
 }

@@ -1,4 +1,5 @@
 /** The ledger's event record: what happened to which session's references, and who caused it. */
+import type { Site } from './sites.js';
 
 /** What changed a reference count. JS operations carry their API name in `via`. */
 export type EventOp =
@@ -30,6 +31,8 @@ export interface LedgerEvent {
   via: string;
   /** The holder that took or dropped the reference, when known ("C2", "X1 cache", "handle H4"). */
   holder?: string;
+  /** Where OpenSSL moved the reference ('cache-evict', 'set-session', ...); 'api' for a direct call. */
+  site: Site;
   /** The JS stack, in debug mode. */
   stack?: string;
 }

@@ -4,9 +4,10 @@
  * it records every reference event with its cause, and answers who holds a session.
  */
 import type { SessionPtr } from '../binding/abi.js';
-import type { Binding } from '../binding/binding.js';
+import { type Binding, TRACE_WORDS } from '../binding/binding.js';
 import { LeakError, type LeakReport } from '../errors.js';
 import { EventLog, type EventOp, type LedgerEvent } from './events.js';
+import { type Site, type SiteHolder, siteOf } from './sites.js';
 
 /** What the ledger knows of one SSL_SESSION. Identity is this object, never the address. */
 export class SessionRecord {
@@ -87,7 +88,7 @@ export class Ledger {
   private readonly records = new Map<number, SessionRecord>();
   private readonly log: EventLog;
   private readonly holderSources = new Set<HolderSource>();
-  /** Trace records not yet attributed, as flat triples (address, op, count after). */
+  /** Trace records not yet attributed, flat (TRACE_WORDS each: address, op, count after, site, holder). */
   private readonly pending: number[] = [];
   private readonly violationList: string[] = [];
   private nextSession = 0;
@@ -95,6 +96,8 @@ export class Ledger {
   private context: { via: string; holder?: string } = { via: 'OpenSSL' };
   private readonly counts = { js: {} as Partial<Record<EventOp, number>>, openssl: {} as Partial<Record<EventOp, number>> };
   private refusedCount = 0;
+  /** The site of the record processPending last matched to a JS call. */
+  private matchedSite: Site = 'api';
   private lost = 0;
 
   constructor(
@@ -166,6 +169,12 @@ export class Ledger {
    */
   guard: <T>(fn: () => T) => T = (fn) => fn();
 
+  /**
+   * The ledger's name of the holder a trace record names ("C2", "X1 cache"), from its SSL or
+   * SSL_CTX pointer; installed by the TLS layer above.
+   */
+  nameHolder: (kind: SiteHolder, ptr: number) => string | undefined = () => undefined;
+
   /** Maps a public session object to its record; installed by the session layer above. */
   resolve: (session: unknown) => SessionRecord = () => {
     throw new TypeError('no session layer installed');
@@ -229,7 +238,16 @@ export class Ledger {
     } finally {
       this.flush();
       this.context = outer;
+      if (this.debug && this.tracing) this.checkNoPendingSite(via);
     }
+  }
+
+  /** A site patch 0001 named that no reference change consumed would be given to the next one. */
+  private checkNoPendingSite(via: string): void {
+    const code = this.b.x.osw_trace_pending_site();
+    if (code === 0) return;
+    this.b.x.osw_trace_enable(1); // clears it
+    this.violationList.push(`after ${via}: OpenSSL named the site ${siteOf(code).site} (${code}) for a reference change that never came`);
   }
 
   /** Counts a refused call (the refusal itself is the thrown error). */
@@ -348,33 +366,35 @@ export class Ledger {
     const refs = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_refs(ptr));
     const known = this.records.get(ptr);
     const record = known?.alive && !(opcode === 0 && matched < 0) ? known : this.createRecord(ptr);
-    this.emit(op, record.id, refs, 'js', via);
+    this.emit(op, record.id, refs, 'js', via, undefined, matched >= 0 ? this.matchedSite : 'api');
     return refs;
   }
 
   /**
-   * Applies pending records (triples: address, op, count) in order as OpenSSL's own, up to the last
-   * one matching (stopPtr, stopOp): the JS call's own record — the last, because OpenSSL may touch
-   * the same session earlier in the same call, e.g. a cache insert before handing the new-session
-   * callback its reference. Returns the match's count (-1: none); records after it stay pending.
+   * Applies pending records in order as OpenSSL's own, up to the last one matching (stopPtr,
+   * stopOp): the JS call's own record — the last, because OpenSSL may touch the same session
+   * earlier in the same call, e.g. a cache insert before handing the new-session callback its
+   * reference. Returns the match's count (-1: none); records after it stay pending.
    */
   private processPending(stopPtr: number, stopOp: number): number {
     const q = this.pending;
     let until = q.length;
     if (stopOp >= 0) {
-      for (let i = q.length - 3; i >= 0; i -= 3) {
+      for (let i = q.length - TRACE_WORDS; i >= 0; i -= TRACE_WORDS) {
         if (q[i] === stopPtr && q[i + 1] === stopOp) {
           until = i;
           break;
         }
       }
     }
-    for (let i = 0; i < until; i += 3) {
+    for (let i = 0; i < until; i += TRACE_WORDS) {
       const ptr = q[i] as SessionPtr;
       const opcode = q[i + 1] as 0 | 1 | 2;
       const refs = q[i + 2];
+      const site = siteOf(q[i + 3]);
       const record = opcode === 0 ? this.createRecord(ptr) : (this.records.get(ptr) ?? this.createRecord(ptr));
-      this.emit(OPS[opcode], record.id, refs, 'openssl', this.context.via, this.context.holder);
+      const holder = q[i + 4] !== 0 ? (this.nameHolder(site.holder, q[i + 4]) ?? this.context.holder) : this.context.holder;
+      this.emit(OPS[opcode], record.id, refs, 'openssl', this.context.via, holder, site.site);
       if (opcode === 2 && refs === 0) this.kill(record);
       else this.check(record, refs);
     }
@@ -382,7 +402,8 @@ export class Ledger {
     if (until < q.length) {
       if (stopOp === 0) this.createRecord(stopPtr as SessionPtr);
       matched = q[until + 2];
-      q.splice(0, until + 3);
+      this.matchedSite = siteOf(q[until + 3]).site;
+      q.splice(0, until + TRACE_WORDS);
     } else {
       q.length = 0;
     }
@@ -414,10 +435,18 @@ export class Ledger {
     }
   }
 
-  private emit(op: EventOp, session: string, refs: number, cause: 'js' | 'openssl', via: string, holder?: string): void {
+  private emit(
+    op: EventOp,
+    session: string,
+    refs: number,
+    cause: 'js' | 'openssl',
+    via: string,
+    holder?: string,
+    site: Site = 'api',
+  ): void {
     const bucket = this.counts[cause];
     bucket[op] = (bucket[op] ?? 0) + 1;
-    const event: LedgerEvent = { seq: 0, op, session, refs, cause, via };
+    const event: LedgerEvent = { seq: 0, op, session, refs, cause, via, site };
     if (holder !== undefined) event.holder = holder;
     if (this.debug) event.stack = this.stack();
     this.log.push(event);

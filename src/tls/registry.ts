@@ -26,6 +26,13 @@ export class TlsRegistry {
       this.dispatch('onRemoveSession', undefined, () => this.contexts.get(ctx)?.handleRemoveSession(sess));
     host.getSession = (ctx, ssl, id, len) =>
       this.dispatch('onGetSession', 0, () => this.contexts.get(ctx)?.handleGetSession(ssl as SslPtr, id, len) ?? 0);
+    rt.ledger.nameHolder = (kind, ptr) => {
+      if (kind === 'cache') {
+        const context = this.contexts.get(ptr);
+        return context ? `${context.id} cache` : undefined;
+      }
+      return kind === 'connection' ? this.connections.get(ptr)?.id : undefined;
+    };
     host.alpnSelect = (ssl, list, len) =>
       this.dispatch('alpn', -1, () => this.connections.get(ssl)?.context.handleAlpnSelect(list, len) ?? -1);
     host.keylog = (ssl, line) =>

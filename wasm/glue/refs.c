@@ -4,6 +4,7 @@
  * Recording never calls back into JavaScript, so C code is never re-entered from here.
  */
 #include "internal/refcount.h"
+#include "internal/session_ref.h"
 #include "ssl/ssl_local.h"
 
 /* The count in OpenSSL's `references` field: the truth the ledger checks itself against. */
@@ -21,29 +22,43 @@ const SSL_CTX *osw_session_owner(const SSL_SESSION *s)
     return s->owner;
 }
 
-extern void (*ossl_ssl_session_ref_observer)(const SSL_SESSION *ss, int op, int refs);
-
 #define OSW_EVENT_CAPACITY 8192
-/* Each event is three words: session address, op (0 new, 1 up_ref, 2 free), refcount after. */
-static int events[OSW_EVENT_CAPACITY * 3];
+#define OSW_EVENT_WORDS 5
+/*
+ * Each event is five words: session address, op, refcount after, site, holder (the SSL or SSL_CTX
+ * the reference moved for; 0 for a direct call). Ops and sites: internal/session_ref.h (patch 0001).
+ */
+static int events[OSW_EVENT_CAPACITY * OSW_EVENT_WORDS];
 static int event_count;
 static int events_lost;
 
-static void record(const SSL_SESSION *ss, int op, int refs)
+static void record(const SSL_SESSION *ss, int op, int refs, int site, const void *holder)
 {
+    int *e;
+
     if (event_count == OSW_EVENT_CAPACITY) {
         events_lost++;
         return;
     }
-    events[event_count * 3] = (int)(size_t)ss;
-    events[event_count * 3 + 1] = op;
-    events[event_count * 3 + 2] = refs;
+    e = events + event_count * OSW_EVENT_WORDS;
+    e[0] = (int)(size_t)ss;
+    e[1] = op;
+    e[2] = refs;
+    e[3] = site;
+    e[4] = (int)(size_t)holder;
     event_count++;
 }
 
 void osw_trace_enable(int on)
 {
     ossl_ssl_session_ref_observer = on ? record : NULL;
+    SESSION_REF_AT(SESSION_REF_SITE_API, NULL);
+}
+
+/* The site a call site named and no reference change consumed (0 when none): nonzero after a call is a bug. */
+int osw_trace_pending_site(void)
+{
+    return ossl_ssl_session_ref_site;
 }
 
 int *osw_trace_buffer(void)
