@@ -1,8 +1,10 @@
 /**
- * Find the wasm bytes -> instantiate -> binding. The only runtime-specific code of the shared path
- * lives here: reading a file: URL in Node (whose fetch() refuses file: URLs). Emscripten's own
- * fetch-a-path logic is never used; its glue is built for the web environment only, so Deno and Bun
- * can never be mistaken for Node by it.
+ * Find the wasm -> compile (streaming when the server says application/wasm) -> instantiate ->
+ * binding. The only runtime-specific code of the shared path lives here: reading a file: URL where
+ * fetch() cannot (Node), through process.getBuiltinModule, so no bundler ever sees an import of
+ * node:fs. Emscripten's own fetch-a-path logic is never used: the glue is built for the web only and
+ * build.sh strips the URL it would compute (wasm/post-link.mjs), so it also runs where modules have
+ * no URL (Cloudflare Workers).
  */
 import { EXPORT_NAMES, type Exports } from './binding/abi.js';
 import { Binding, type HostHandlers } from './binding/binding.js';
@@ -25,8 +27,14 @@ export interface LoadOptions {
   wasmModule?: WasmModule;
   /** The module's bytes, when you have them already (skips fetching). */
   wasmBinary?: ArrayBuffer | Uint8Array;
-  /** Where to fetch the module from (default: openssl.wasm beside this file). */
+  /**
+   * Where to fetch the module from (default: openssl.wasm beside this file). A relative URL
+   * resolves against the page (document.baseURI, or the Worker's location), else against the
+   * working directory (Node, Deno, Bun).
+   */
   wasmUrl?: string | URL;
+  /** Called as the module downloads: bytes so far, and the total when the server sent Content-Length. */
+  onProgress?: (loaded: number, total: number | undefined) => void;
   /**
    * Upper bound of the instance's memory in bytes (default 2 GiB; at least 16 MiB, the initial
    * size). At the cap, allocations fail inside OpenSSL (OpenSSLError "malloc failure") and the
@@ -43,21 +51,159 @@ const WASM_PAGE = 65536;
 /** build.sh links with -sINITIAL_MEMORY=16MB; growth is bounded by the memory the loader makes. */
 const INITIAL_MEMORY = 16 * 1024 * 1024;
 const MAX_MEMORY = 2 * 1024 * 1024 * 1024 - WASM_PAGE;
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-const defaultWasmUrl = (): URL => new URL('./openssl.wasm', import.meta.url);
+/** How to get the module past a bundler or runtime that lost it: said once, in every load error. */
+const FIXES =
+  'Fixes: serve or copy node_modules/openssl-session-wasm/dist/openssl.wasm there; or pass loadOpenSSL({ wasmUrl }) ' +
+  "pointing at where you serve it, or { wasmBinary } / { wasmModule }; or import from 'openssl-session-wasm/inline' " +
+  '(the module embedded in JavaScript, no file to serve). See docs/runtimes.md.';
 
-async function wasmBytes(options: LoadOptions): Promise<ArrayBuffer | Uint8Array> {
-  if (options.wasmBinary) return options.wasmBinary;
-  const url = options.wasmUrl instanceof URL ? options.wasmUrl : new URL(options.wasmUrl ?? defaultWasmUrl());
-  if (url.protocol === 'file:') {
-    // Node's fetch() rejects file: URLs; Deno and Bun read them the same way through node:fs.
-    const fsModule = 'node:fs/promises';
-    const { readFile } = (await import(/* @vite-ignore */ fsModule)) as { readFile(u: URL): Promise<Uint8Array> };
-    return readFile(url);
+interface Globals {
+  document?: { baseURI?: string };
+  location?: { href?: string };
+  process?: { cwd?: () => string; getBuiltinModule?: (id: string) => unknown };
+}
+const globals = globalThis as Globals;
+
+function defaultWasmUrl(): URL {
+  try {
+    // The exact form bundlers (Vite, webpack, Parcel) recognise and rewrite to the emitted asset.
+    return new URL('./openssl.wasm', import.meta.url);
+  } catch (error) {
+    throw new OpenSSLWasmError(
+      `cannot locate openssl.wasm: this runtime gives modules no URL (import.meta.url is ${String(import.meta.url)}; ` +
+        "Cloudflare Workers do this). Import the module and pass it: import wasmModule from 'openssl-session-wasm/openssl.wasm'; " +
+        "loadOpenSSL({ wasmModule }) — or import from 'openssl-session-wasm', whose workerd entry does that for you.",
+      { cause: error },
+    );
   }
-  const response = await fetch(url);
-  if (!response.ok) throw new OpenSSLWasmError(`could not fetch ${url.href}: HTTP ${response.status}`);
-  return response.arrayBuffer();
+}
+
+/** A relative wasmUrl resolves against the page, else the working directory (as a file: URL). */
+function resolveWasmUrl(given: string | URL | undefined): URL {
+  if (given === undefined) return defaultWasmUrl();
+  if (given instanceof URL) return given;
+  if (typeof given !== 'string') throw new TypeError('wasmUrl must be a string or a URL');
+  const cwd = globals.process?.cwd?.();
+  const base = globals.document?.baseURI ?? globals.location?.href ?? (cwd ? `file://${cwd.replace(/\/?$/, '/')}` : undefined);
+  try {
+    return new URL(given, base);
+  } catch (error) {
+    throw new OpenSSLWasmError(`wasmUrl "${given}" is not a URL, and there is no page or working directory to resolve it against`, {
+      cause: error,
+    });
+  }
+}
+
+function checkMagic(bytes: Uint8Array, what: string, contentType?: string | null): void {
+  if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return;
+  const start = new TextDecoder().decode(bytes.subarray(0, 64)).replace(/\s+/g, ' ').trim();
+  const looksHtml = /^<(!doctype|html|head|body|!--)/i.test(start);
+  throw new OpenSSLWasmError(
+    `${what} is not WebAssembly (${bytes.length} bytes${contentType ? `, Content-Type ${contentType}` : ''}, ` +
+      `starting "${start.slice(0, 40)}")${looksHtml ? ': the server answered with an HTML page, likely its fallback for a file it does not have' : ''}. ${FIXES}`,
+  );
+}
+
+/** Node reads file: URLs through node:fs, reached without an import a bundler would try to resolve. */
+async function readFileUrl(url: URL): Promise<Uint8Array> {
+  const fs = globals.process?.getBuiltinModule?.('fs') as { promises: { readFile(u: URL): Promise<Uint8Array> } } | undefined;
+  if (!fs) {
+    throw new OpenSSLWasmError(
+      `cannot read ${url.href}: this runtime has neither fetch() for file: URLs nor process.getBuiltinModule (Node >= 20.16). ` +
+        'Pass the bytes yourself: loadOpenSSL({ wasmBinary: await readFile(path) }).',
+    );
+  }
+  try {
+    return await fs.promises.readFile(url);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(error);
+    throw new OpenSSLWasmError(
+      `could not read openssl.wasm at ${decodeURIComponent(url.pathname)}: ${why}${code ? ` (${code})` : ''}. ` +
+        'If this code was bundled, the bundler did not copy the module beside its output. ' +
+        FIXES,
+      { cause: error },
+    );
+  }
+}
+
+/** The body, counting bytes for onProgress when asked to. */
+function counted(response: Response, onProgress: LoadOptions['onProgress']): Response {
+  if (!onProgress || !response.body) return response;
+  const length = Number(response.headers.get('content-length'));
+  const total = Number.isFinite(length) && length > 0 ? length : undefined;
+  let loaded = 0;
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        loaded += chunk.byteLength;
+        onProgress(loaded, total);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** Finds and compiles the module: given, or from bytes, or fetched (streaming when served as application/wasm). */
+async function wasmModuleOf(options: LoadOptions): Promise<WebAssembly.Module> {
+  if (options.wasmModule !== undefined) {
+    if (!(options.wasmModule instanceof WebAssembly.Module)) throw new TypeError('wasmModule must be a WebAssembly.Module');
+    return options.wasmModule;
+  }
+  if (options.wasmBinary !== undefined) {
+    const b = options.wasmBinary;
+    if (!(b instanceof ArrayBuffer || b instanceof Uint8Array)) throw new TypeError('wasmBinary must be an ArrayBuffer or a Uint8Array');
+    const bytes = b instanceof Uint8Array ? b : new Uint8Array(b);
+    checkMagic(bytes, 'wasmBinary');
+    return compile(bytes, 'wasmBinary');
+  }
+  const url = resolveWasmUrl(options.wasmUrl);
+  if (url.protocol === 'file:' && globals.process?.getBuiltinModule) {
+    // Node's fetch() refuses file: URLs; Bun and Deno read them the same way.
+    const bytes = await readFileUrl(url);
+    options.onProgress?.(bytes.byteLength, bytes.byteLength);
+    checkMagic(bytes, url.href);
+    return compile(bytes, url.href);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new OpenSSLWasmError(`could not fetch ${url.href}: ${String(error)}. ${FIXES}`, { cause: error });
+  }
+  if (!response.ok) {
+    throw new OpenSSLWasmError(
+      `could not fetch ${url.href}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}. ` +
+        'The module is not served at that address (a bundler that does not follow new URL(..., import.meta.url) leaves it behind). ' +
+        FIXES,
+    );
+  }
+  const contentType = response.headers.get('content-type');
+  const body = counted(response, options.onProgress);
+  if (contentType?.split(';')[0].trim().toLowerCase() === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
+    // Compiles while downloading; what arrives is never buffered twice.
+    try {
+      return await WebAssembly.compileStreaming(body);
+    } catch (error) {
+      throw new OpenSSLWasmError(`${url.href} (served as application/wasm) is not a valid WebAssembly module: ${String(error)}. ${FIXES}`, {
+        cause: error,
+      });
+    }
+  }
+  const bytes = new Uint8Array(await body.arrayBuffer());
+  checkMagic(bytes, url.href, contentType);
+  return compile(bytes, url.href);
+}
+
+async function compile(bytes: Uint8Array, what: string): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes as BufferSource);
+  } catch (error) {
+    throw new OpenSSLWasmError(`${what} is not a valid WebAssembly module: ${String(error)}`, { cause: error });
+  }
 }
 
 /** Instantiates one independent module (its own memory) and returns its typed exports. */
@@ -74,7 +220,7 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
     throw new InvalidArgumentError(`maxMemory must be between ${INITIAL_MEMORY} and ${MAX_MEMORY} bytes`);
   }
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
-  const source: BufferSource | WebAssembly.Module = options.wasmModule ?? ((await wasmBytes(options)) as BufferSource);
+  const source = await wasmModuleOf(options);
   const host: HostHandlers = {
     fault(error) {
       throw error;
@@ -84,11 +230,7 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
     let received: WebAssembly.Instance | undefined;
     createOpenSSLModule({
       instantiateWasm(imports, receive) {
-        const instantiated =
-          source instanceof WebAssembly.Module
-            ? WebAssembly.instantiate(source, imports)
-            : WebAssembly.instantiate(source, imports).then((result) => result.instance);
-        instantiated.then((instance) => {
+        WebAssembly.instantiate(source, imports).then((instance) => {
           received = instance;
           receive(instance);
         }, reject);
@@ -100,10 +242,15 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
       printErr: (text) => console.warn(text),
     }).then(() => (received ? resolve(received) : reject(new Error('no instance'))), reject);
   }).catch((error: unknown) => {
-    throw new OpenSSLWasmError(`could not instantiate OpenSSL's WebAssembly module: ${String(error)}`);
+    throw new OpenSSLWasmError(
+      `could not instantiate OpenSSL's WebAssembly module: ${String(error)} (is it this version's openssl.wasm? a module from another build has other imports)`,
+      { cause: error },
+    );
   });
   const raw: Record<string, unknown> = { ...(instance.exports as Record<string, unknown>), memory };
   const missing = EXPORT_NAMES.filter((name) => raw[name] === undefined);
-  if (missing.length > 0) throw new OpenSSLWasmError(`the wasm module lacks exports: ${missing.join(', ')}`);
+  if (missing.length > 0) {
+    throw new OpenSSLWasmError(`the wasm module lacks exports: ${missing.join(', ')} (it is not this version's openssl.wasm)`);
+  }
   return new Binding(raw as unknown as Exports, host);
 }

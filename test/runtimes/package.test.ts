@@ -11,7 +11,7 @@ interface PackResult {
   filename: string;
   size: number;
   unpackedSize: number;
-  files: { path: string; size: number }[];
+  files: { path: string; size: number; mode: number }[];
 }
 
 let scratch: string;
@@ -52,7 +52,9 @@ describe('the packed package', () => {
       ...sources().flatMap((ts) => [`dist/${ts.replace(/\.ts$/, '.js')}`, `dist/${ts.replace(/\.ts$/, '.d.ts')}`]),
       'dist/openssl.mjs',
       'dist/openssl.wasm',
+      'dist/openssl-inline.mjs',
       'dist/LICENSE.OpenSSL',
+      'CHANGELOG.md',
       'LICENSE',
       'README.md',
       'package.json',
@@ -64,6 +66,9 @@ describe('the packed package', () => {
     expect(files.filter((f) => /^(src|test|wasm|openssl-src|bench)\/|\.map$/.test(f))).toEqual([]);
     const wasm = packed.files.find((f) => f.path === 'dist/openssl.wasm');
     expect(wasm?.size).toBe(statSync(join(root, 'dist/openssl.wasm')).size);
+    // Data, not a program: 644 like every other file but the CLI.
+    const modes = Object.fromEntries(packed.files.map((f) => [f.path, (f.mode & 0o777).toString(8)]));
+    expect(Object.entries(modes).filter(([path, mode]) => mode !== (path === 'dist/node/cli.js' ? '755' : '644'))).toEqual([]);
   });
 
   it('installed from the tarball, runs the scenario in Node, imported by name', () => {
