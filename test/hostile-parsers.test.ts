@@ -159,9 +159,8 @@ describe('hand-made extremes', () => {
       return thrown;
     };
     const heapBooks = books(ossl);
-    const t0 = performance.now();
+    // A hang would hit the test's timeout; no wall-clock bound is asserted on a shared machine.
     const thrown = both();
-    expect(performance.now() - t0).toBeLessThan(2000);
     expect(thrown).toHaveLength(2);
     for (const error of thrown) expect(error).toBeInstanceOf(OpenSSLError);
     expect(ossl.failed).toBe(false);
