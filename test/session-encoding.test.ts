@@ -477,7 +477,7 @@ describe('DER and PEM round trips are byte-identical', () => {
   it('a session from a real TLS 1.3 handshake (ticket, peer certificate) round-trips through DER and PEM byte for byte', () => {
     const cert = ossl.generateCertificate({ keyType: 'P-256', commonName: 'localhost' });
     const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
-    const client = ossl.createContext({ role: 'client' });
+    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
     const pair = ossl.connectInMemory(client, server, { hostname: 'localhost' });
     const s = pair.client.get1Session() as Session;
     pair.free();

@@ -293,7 +293,7 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
   it("a dup of a session in a server's session cache is in no cache: the JS handle is its only holder", () => {
     const cert = ossl.generateCertificate({ keyType: 'P-256', commonName: 'localhost' });
     const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, tickets: false });
-    const client = ossl.createContext({ role: 'client' });
+    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
     const pair = ossl.connectInMemory(client, server, { hostname: 'localhost' });
     const cached = pair.server.get1Session() as Session;
     const kinds = (s: Session) =>

@@ -242,7 +242,7 @@ describe('NotOwnedError: SSL_SESSION_free on a reference the JS side never took'
   function handshake() {
     const cert = ossl.generateCertificate({ keyType: 'P-256', commonName: 'localhost' });
     const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
-    const client = ossl.createContext({ role: 'client' });
+    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
     const pair = ossl.connectInMemory(client, server, { hostname: 'localhost' });
     const view = pair.client.getSession() as SessionView;
     const close = (): void => {

@@ -5,7 +5,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
-import { OpenSSLWasmError, TransportError } from '../errors.js';
+import { InvalidArgumentError, OpenSSLWasmError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
 import type { Context } from '../tls/context.js';
@@ -149,6 +149,11 @@ export async function connectTLS(options: ConnectTLSOptions): Promise<TLSStream>
   const { context } = options;
   if (context.role !== 'client') throw new OpenSSLWasmError('connectTLS needs a client context');
   const servername = options.servername ?? (isIP(options.host) ? undefined : options.host);
+  if (context.verifies && servername === undefined) {
+    throw new InvalidArgumentError(
+      `connectTLS: the context verifies the server, so give \`servername\`: the name its certificate must carry (${options.host} is an address)`,
+    );
+  }
   const socket =
     options.socket ??
     (await new Promise<Duplex>((resolve, reject) => {

@@ -41,9 +41,13 @@ export interface ContextOptions {
   certificate?: string;
   /** PEM private key. Required for servers. */
   privateKey?: string;
-  /** PEM certificate(s) to trust. Giving any turns verification on (unless verify is false). */
+  /** PEM certificate(s) to trust. A client needs them unless `verify: false`; a server that gets any verifies client certificates. */
   ca?: string | string[];
-  /** Verify the peer's certificate (client: the server's; server: request and verify a client certificate). Default: true when `ca` is given. */
+  /**
+   * Verify the peer's certificate (client: the server's, and its name whenever a hostname is given;
+   * server: request and verify a client certificate). Default: true for a client (which then needs
+   * `ca`), for a server true when `ca` is given.
+   */
   verify?: boolean;
   /**
    * SSL_SESS_CACHE_* flags (default: OpenSSL's, SERVER). A client context that gets an
@@ -161,6 +165,15 @@ export class Context {
         'createContext: a server needs certificate and privateKey (PEM); ossl.generateCertificate() makes both',
       );
     }
+    if (
+      options.role === 'client' &&
+      options.verify !== false &&
+      (options.ca === undefined || (Array.isArray(options.ca) && options.ca.length === 0))
+    ) {
+      throw new InvalidArgumentError(
+        "createContext: a client verifies the server's certificate, so it needs `ca`: the PEM certificate(s) to trust (your server's CA; for public servers a root bundle, e.g. Node's tls.rootCertificates). To connect without verifying, say so with `verify: false` (anyone on the path can then impersonate the server).",
+      );
+    }
     const b = rt.b;
     this.role = options.role;
     this.id = tls.contextId();
@@ -214,7 +227,8 @@ export class Context {
     }
     const cas = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca];
     for (const ca of cas) check(b.withString(ca, (p, n) => b.x.osw_ctx_add_ca_pem(this.ptr, p, n)) > 0, 'add CA certificate');
-    const verify = o.verify ?? cas.length > 0;
+    // A client verifies its server unless told otherwise, in so many words.
+    const verify = o.verify ?? (this.role === 'client' || cas.length > 0);
     this.verifies = verify;
     if (verify) {
       b.x.SSL_CTX_set_verify(this.ptr, SSL_VERIFY_PEER | (this.role === 'server' ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), 0);

@@ -3,4 +3,6 @@
  * Deno, Bun, Cloudflare Workers, Node). `connect()` / `accept()` take a `{ readable, writable }`
  * byte pair and give back a TLS stream whose plaintext is a Web Streams pair too.
  */
+
+export { bunConnect } from './bun.js';
 export { type AcceptOptions, accept, type ByteTransport, type ConnectOptions, connect, TLSStream } from './stream.js';

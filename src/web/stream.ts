@@ -131,6 +131,11 @@ export async function connect(options: ConnectOptions): Promise<TLSStream> {
   const { context, transport } = options;
   checkTransport(transport, 'connect');
   if (context?.role !== 'client') throw new InvalidArgumentError('connect: needs a client context (createContext({ role: "client" }))');
+  if (context.verifies && options.servername === undefined) {
+    throw new InvalidArgumentError(
+      'connect: the context verifies the server, so give `servername`: the name its certificate must carry (also sent as SNI)',
+    );
+  }
   const connection = newConnectionOrRelease(transport, () =>
     context.newConnection({
       ...(options.servername !== undefined ? { hostname: options.servername } : {}),
@@ -183,6 +188,7 @@ function webLower(transport: ByteTransport, engine: TLSEngine): Lower {
   let paused = false;
   let wake: (() => void) | null = null;
   let aborted = false;
+  let writeClosed = false;
   const loop = async (): Promise<void> => {
     try {
       for (;;) {
@@ -197,7 +203,11 @@ function webLower(transport: ByteTransport, engine: TLSEngine): Lower {
         engine.receive(plainBytes(value));
       }
     } catch (error) {
-      if (!aborted) engine.transportFailed(error);
+      if (aborted) return;
+      // Some transports (Deno's TcpConn) close both directions when their writable closes: after
+      // our close_notify went out, a read failing is the transport's end, not a failure.
+      if (writeClosed) engine.receiveEnd();
+      else engine.transportFailed(error);
     }
   };
   void loop();
@@ -208,7 +218,10 @@ function webLower(transport: ByteTransport, engine: TLSEngine): Lower {
       });
       return (writer.desiredSize ?? 1) > 0 ? undefined : writer.ready;
     },
-    end: () => writer.close(),
+    end: () => {
+      writeClosed = true;
+      return writer.close();
+    },
     abort(reason) {
       if (aborted) return;
       aborted = true;

@@ -205,7 +205,7 @@ describe('Node tls client against a WASM server', () => {
 describe('failures end cleanly: typed error, socket closed, nothing leaked', () => {
   it('the peer closes mid-handshake: TransportError', async () => {
     const server = await tcpServer((s) => s.once('data', () => s.destroy()));
-    const context = ossl.createContext({ role: 'client' });
+    const context = ossl.createContext({ role: 'client', ca: cert.certificate });
     await expect(connectTLS({ host: '127.0.0.1', port: server.port, context, servername: 'localhost' })).rejects.toBeInstanceOf(
       TransportError,
     );
@@ -229,7 +229,7 @@ describe('failures end cleanly: typed error, socket closed, nothing leaked', () 
 
   it('protocol mismatch (client TLS 1.2 only, server TLS 1.3 only): TLSError', async () => {
     const server = await nodeTlsServer({ cert: cert.certificate, key: cert.privateKey, minVersion: 'TLSv1.3' });
-    const context = ossl.createContext({ role: 'client', maxVersion: 'TLSv1.2' });
+    const context = ossl.createContext({ role: 'client', ca: cert.certificate, maxVersion: 'TLSv1.2' });
     await expect(connectTLS({ host: '127.0.0.1', port: server.port, context, servername: 'localhost' })).rejects.toBeInstanceOf(TLSError);
     context.free();
     await server.close();
@@ -238,7 +238,12 @@ describe('failures end cleanly: typed error, socket closed, nothing leaked', () 
 
   it('cipher mismatch (RSA-only TLS 1.2 suites against an ECDSA server): TLSError', async () => {
     const server = await nodeTlsServer({ cert: cert.certificate, key: cert.privateKey, maxVersion: 'TLSv1.2' });
-    const context = ossl.createContext({ role: 'client', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    const context = ossl.createContext({
+      role: 'client',
+      ca: cert.certificate,
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+    });
     await expect(connectTLS({ host: '127.0.0.1', port: server.port, context, servername: 'localhost' })).rejects.toBeInstanceOf(TLSError);
     context.free();
     await server.close();
@@ -247,7 +252,7 @@ describe('failures end cleanly: typed error, socket closed, nothing leaked', () 
 
   it('garbage bytes from the socket: TLSError', async () => {
     const server = await tcpServer((s) => s.once('data', () => s.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\nnot tls at all'))));
-    const context = ossl.createContext({ role: 'client' });
+    const context = ossl.createContext({ role: 'client', ca: cert.certificate });
     await expect(connectTLS({ host: '127.0.0.1', port: server.port, context, servername: 'localhost' })).rejects.toBeInstanceOf(TLSError);
     context.free();
     await server.close();

@@ -4,6 +4,8 @@
 // peers' connections still open (every case must leave none).
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import tls from 'node:tls';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { loadOpenSSL } from '../../dist/index.js';
 import { nodeTlsServer, opensslServer, tcpServer, tempDir, writeTemp } from '../interop/peers.js';
 
 export interface TransportPeers {
@@ -82,6 +84,30 @@ export async function startPeers(
       for (const s of proxySockets) s.destroy();
       await new Promise((resolve) => proxy.close(resolve));
       await new Promise((resolve) => inner.close(resolve));
+    },
+  };
+}
+
+/** Starts the peers for one test file (beforeAll) and stops them after it (afterAll). */
+export function usePeers(): { get: () => Awaited<ReturnType<typeof startPeers>>; expectNoOpenSockets(): Promise<void> } {
+  let peers: Awaited<ReturnType<typeof startPeers>> | undefined;
+  beforeAll(async () => {
+    const ossl = await loadOpenSSL();
+    const cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
+    peers = await startPeers(cert, ossl.generateCertificate({ commonName: 'localhost' }).certificate);
+  });
+  afterAll(async () => {
+    await peers?.close();
+  });
+  const get = (): Awaited<ReturnType<typeof startPeers>> => {
+    if (!peers) throw new Error('the peers are not started');
+    return peers;
+  };
+  return {
+    get,
+    async expectNoOpenSockets() {
+      for (let i = 0; i < 20 && (await get().openSockets()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await get().openSockets()).toBe(0);
     },
   };
 }
