@@ -9,8 +9,8 @@ import { CallbackError, InvalidArgumentError, OpenSSLWasmError, ReentrancyError,
 import { type Cipher, describeCipher } from '../session/fields.js';
 import type { Runtime } from '../session/runtime.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
+import { alpnWire } from './alpn.js';
 import type { Context } from './context.js';
-import { alpnWire } from './context.js';
 import type { TlsRegistry } from './registry.js';
 
 export interface ConnectionOptions {

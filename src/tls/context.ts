@@ -7,6 +7,7 @@ import { CallbackError, InvalidArgumentError, ReentrancyError, UseAfterFreeError
 import type { Ownership } from '../ledger/ledger.js';
 import { OWNERSHIP, type Runtime, type SessionInternals } from '../session/runtime.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
+import { alpnWire } from './alpn.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import type { TlsRegistry } from './registry.js';
 
@@ -108,20 +109,6 @@ export function protocolNumber(v: ProtocolVersion): number {
   if (v === 'TLSv1.2') return 0x0303;
   if (v === 'TLSv1.3') return 0x0304;
   throw new InvalidArgumentError(`unknown protocol version ${String(v)} (use 'TLSv1.2' or 'TLSv1.3')`);
-}
-
-/** ALPN wire format: length-prefixed names. */
-export function alpnWire(names: string[]): Uint8Array {
-  const parts = names.map((n) => new TextEncoder().encode(n));
-  for (const p of parts) if (p.length === 0 || p.length > 255) throw new InvalidArgumentError('ALPN names must be 1..255 bytes');
-  const out = new Uint8Array(parts.reduce((n, p) => n + 1 + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out[at++] = p.length;
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing (void) means "not kept"

@@ -3,91 +3,28 @@
 // node_modules; a plain page with no bundler (an import map, dist/ served as is). Debian's
 // chromium, driven by playwright-core: no browser is downloaded.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectScenarioPassed, root, runtimesDir, type ScenarioResult, summary } from './harness.js';
+import { expectPageAndWorkerPassed, launchChromium, openReport } from './chromium.js';
+import { root, runtimesDir } from './harness.js';
 import { type StaticServer, serveDirectory } from './static-server.js';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const vite = join(root, 'node_modules/vite/bin/vite.js');
-
-interface PageReport {
-  page?: ScenarioResult;
-  worker?: ScenarioResult;
-  error?: string;
-}
 
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(executablePath)) {
-    throw new Error(`no Chromium at ${executablePath}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  }
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
 });
-
-/**
- * Opens `url`, waits for the page's report, and collects every console error or warning, page
- * error and failed request, and the path of every response (page and Workers).
- */
-async function openReport(url: string): Promise<{ report: PageReport; shown: PageReport; problems: string[]; paths: string[] }> {
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  const paths: string[] = [];
-  // The first problem fails the wait at once (a module that failed to load never reports).
-  let fail: (error: Error) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
-  failed.catch(() => {});
-  const problem = (text: string): void => {
-    problems.push(text);
-    fail(new Error(`${url}: ${text}`));
-  };
-  const onConsole = (where: string) => (message: { type(): string; text(): string }) => {
-    if (message.type() === 'error' || message.type() === 'warning') problem(`${where} console.${message.type()}: ${message.text()}`);
-  };
-  page.on('console', onConsole('page'));
-  page.on('worker', (worker) => worker.on('console', onConsole('worker')));
-  page.on('pageerror', (error) => problem(`pageerror: ${error.message}`));
-  page.on('requestfailed', (request) => problem(`request failed: ${request.url()}`));
-  page.on('response', (response) => {
-    paths.push(new URL(response.url()).pathname);
-    if (response.status() >= 400) problem(`HTTP ${response.status()}: ${response.url()}`);
-  });
-  try {
-    await page.goto(url);
-    const reported = page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
-    await Promise.race([reported, failed]);
-    const report = (await page.evaluate(() => (window as { __result?: unknown }).__result)) as PageReport;
-    const shown = JSON.parse((await page.textContent('#result')) ?? 'null') as PageReport;
-    return { report, shown, problems, paths };
-  } finally {
-    await page.close();
-  }
-}
-
-function expectPageAndWorkerPassed(label: string, { report, shown, problems }: Awaited<ReturnType<typeof openReport>>): void {
-  expect(report.error).toBeUndefined();
-  expect(problems).toEqual([]);
-  expect(shown).toEqual(report);
-  expectScenarioPassed(report.page as ScenarioResult, /^chromium \d+[.\d]* \(window\)$/);
-  expectScenarioPassed(report.worker as ScenarioResult, /^chromium \d+[.\d]* \(worker\)$/);
-  console.log(summary(`${label}, page`, report.page as ScenarioResult));
-  console.log(summary(`${label}, worker`, report.worker as ScenarioResult));
-}
 
 /** A port nothing listens on right now (the dev server is told to take exactly it). */
 function freePort(): Promise<number> {
@@ -131,7 +68,7 @@ describe('Chromium with a Vite build', () => {
   });
 
   it('the built app runs the scenario on the page and in a module Worker, with no console errors', async () => {
-    const opened = await openReport(server.url);
+    const opened = await openReport(browser, server.url);
     expectPageAndWorkerPassed('chromium, vite', opened);
     // The page and the Worker each fetch the one emitted asset.
     const asset = `/assets/${readdirSync(join(out, 'assets')).find((f) => f.endsWith('.wasm'))}`;
@@ -152,7 +89,7 @@ describe('Chromium without a bundler', () => {
   });
 
   it('a plain page (import map → /dist/index.js) runs the scenario on the page and in a module Worker, with no console errors', async () => {
-    const opened = await openReport(`${server.url}test/runtimes/plain/`);
+    const opened = await openReport(browser, `${server.url}test/runtimes/plain/`);
     expectPageAndWorkerPassed('chromium, no bundler', opened);
     expect(opened.paths.filter((p) => p.endsWith('.wasm'))).toEqual(['/dist/openssl.wasm', '/dist/openssl.wasm']);
   });
@@ -211,7 +148,7 @@ describe('Chromium with the Vite dev server', () => {
   });
 
   it('serves the app with the package pre-bundled from node_modules, and it runs the scenario on the page and in a module Worker, with no console errors', async () => {
-    const opened = await openReport(url);
+    const opened = await openReport(browser, url);
     expectPageAndWorkerPassed('chromium, vite dev', opened);
     // Served pre-bundled, yet its new URL('./openssl.wasm', import.meta.url) still finds the installed file.
     expect(opened.paths).toContainEqual(expect.stringMatching(/\/node_modules\/\.vite\/deps\/openssl-session-wasm\.js$/));

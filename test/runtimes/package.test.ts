@@ -1,34 +1,18 @@
 // The published shape: `npm pack` the package, install the tarball into a scratch project (no
 // registry: the package has no dependencies) and use it there by name, as a user would.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPackedConsumer, type PackResult } from './consumer.js';
 import { bin, denoEnv, expectScenarioPassed, root, runCli, runtimesDir, summary } from './harness.js';
-
-interface PackResult {
-  filename: string;
-  size: number;
-  unpackedSize: number;
-  files: { path: string; size: number; mode: number }[];
-}
 
 let scratch: string;
 let app: string;
 let packed: PackResult;
 
 beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'osw-pack-'));
-  app = join(scratch, 'app');
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: root, encoding: 'utf8' });
-  packed = (JSON.parse(out) as PackResult[])[0];
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(scratch, packed.filename)], {
-    cwd: app,
-    encoding: 'utf8',
-  });
+  ({ scratch, app, packed } = installPackedConsumer('osw-pack-'));
   for (const file of ['scenario.mjs', 'by-name.mjs']) copyFileSync(join(runtimesDir, file), join(app, file));
   console.log(`[npm pack] ${packed.filename}: ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${packed.files.length} files`);
 });

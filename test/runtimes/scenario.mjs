@@ -9,6 +9,7 @@ export function runtimeName() {
   const g = globalThis;
   if (g.Deno?.version) return `deno ${g.Deno.version.deno}`;
   if (g.Bun?.version) return `bun ${g.Bun.version}`;
+  if (g.navigator?.userAgent === 'Cloudflare-Workers') return 'workerd';
   if (typeof g.process?.versions?.node === 'string') return `node ${g.process.versions.node}`;
   const place = typeof g.document === 'undefined' ? 'worker' : 'window';
   const chromium = /Chrom(?:e|ium)\/([0-9.]+)/.exec(g.navigator?.userAgent ?? '');
