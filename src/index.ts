@@ -9,7 +9,7 @@ export * from './errors.js';
 export type { EventOp, LedgerEvent } from './ledger/events.js';
 export type { Holder, HoldersReport, Ledger, LedgerStats, LiveSession } from './ledger/ledger.js';
 export { SITES, type Site, type SiteHolder } from './ledger/sites.js';
-export type { LoadOptions, WasmModule } from './load.js';
+export type { LoadOptions, WasmModule, WasmUrl } from './load.js';
 export { OpenSSL, type SessionLike } from './openssl.js';
 export type { Cipher } from './session/fields.js';
 export { type DisposeSymbol, disposeSymbol, Session, SessionView } from './session/session.js';

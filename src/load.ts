@@ -17,6 +17,9 @@ import createOpenSSLModule from './openssl.mjs';
  */
 export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
 
+/** The host's `URL` where the consumer's lib declares one (dom, @types/node), else nothing: es2022 alone has no URL. */
+export type WasmUrl = typeof globalThis extends { URL: { prototype: infer U } } ? U : never;
+
 /** Options of loadOpenSSL(). */
 export interface LoadOptions {
   /** Record JS stacks for every event and handle (slower; for development and teaching). */
@@ -32,7 +35,7 @@ export interface LoadOptions {
    * resolves against the page (document.baseURI, or the Worker's location), else against the
    * working directory (Node, Deno, Bun).
    */
-  wasmUrl?: string | URL;
+  wasmUrl?: string | WasmUrl;
   /** Called as the module downloads: bytes so far, and the total when the server sent Content-Length. */
   onProgress?: (loaded: number, total: number | undefined) => void;
   /**
@@ -81,7 +84,7 @@ function defaultWasmUrl(): URL {
 }
 
 /** A relative wasmUrl resolves against the page, else the working directory (as a file: URL). */
-function resolveWasmUrl(given: string | URL | undefined): URL {
+function resolveWasmUrl(given: string | WasmUrl | undefined): URL {
   if (given === undefined) return defaultWasmUrl();
   if (given instanceof URL) return given;
   if (typeof given !== 'string') throw new TypeError('wasmUrl must be a string or a URL');

@@ -21,7 +21,7 @@ export interface InMemoryPair {
   pump(): { toClient: Uint8Array; toServer: Uint8Array };
   /** Frees both connections (clean shutdown first). */
   free(): void;
-  [Symbol.dispose](): void;
+  [disposeSymbol](): void;
 }
 
 /** Moves every pending byte between a and b until both are quiet; returns decrypted data per side. */
