@@ -38,14 +38,15 @@ afterEach(() => {
 });
 
 /** A fresh page on the playground, loaded, with console errors collected. */
-async function open(viewport = { width: 1400, height: 1000 }): Promise<Page> {
+async function open(viewport = { width: 1400, height: 1000 }, hash = ''): Promise<Page> {
   const page = await browser.newPage({ viewport });
   page.on('console', (m: ConsoleMessage) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(server.url);
+  await page.goto(`${server.url}${hash}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  await page.waitForSelector('body[data-busy="false"]');
   return page;
 }
 
@@ -563,11 +564,169 @@ describe('the playground page', () => {
     });
   }
 
+  it('a permalink reproduces a mid-scenario state, and the address follows each step', async () => {
+    const first = await open();
+    await click(first, 'scenario-start-2');
+    const server = (await connection(first, 'C2')).session as string;
+    await click(first, 'scenario-next');
+    await click(first, 'scenario-next');
+    await click(first, 'scenario-next');
+    expect(new URL(first.url()).hash).toBe('#scenario=2&step=4');
+    const expected = {
+      holders: await holders(first, server),
+      stats: await stats(first),
+      text: await byId(first, 'scenario-text').innerText(),
+    };
+    await first.close();
+
+    const page = await open(undefined, '#scenario=2&step=4');
+    expect(await step(page)).toEqual({ scenario: '2', step: 4, total: 6 });
+    expect(await holders(page, server)).toEqual(expected.holders);
+    expect(await holders(page, server)).toEqual({ X3: 1 });
+    expect(await stats(page)).toEqual(expected.stats);
+    expect(await byId(page, 'scenario-text').innerText()).toBe(expected.text);
+    await click(page, 'scenario-next');
+    expect(new URL(page.url()).hash).toBe('#scenario=2&step=5');
+    await page.close();
+  });
+
+  it('a permalink of your own program replays it to the same line', async () => {
+    const first = await open();
+    await click(first, 'act-get1-session'); // s2 = SSL_get1_session(c1)
+    await click(first, 'act-free');
+    await click(first, 'act-free'); // refused: s2 owns nothing any more
+    expect(await errorName(first)).toBe('DoubleFreeError');
+    const url = first.url();
+    expect(new URL(url).hash).toMatch(/^#program=[\w-]+&ran=4$/);
+    const lines = await byId(first, 'editor-text').inputValue();
+    expect(lines.split('\n')).toEqual([
+      'handshake(x2);  // a first TLS 1.3 handshake',
+      's2 = SSL_get1_session(c1);',
+      'SSL_SESSION_free(s2);',
+      'SSL_SESSION_free(s2);',
+    ]);
+    const before = { s2: await variable(first, 's2'), stats: await stats(first) };
+    await first.close();
+
+    const page = await open(undefined, new URL(url).hash);
+    expect(await byId(page, 'editor-text').inputValue()).toBe(lines);
+    expect(await variable(page, 's2')).toEqual(before.s2);
+    expect(await stats(page)).toEqual(before.stats);
+    expect(await page.locator('[data-testid="editor-line"]').nth(3).getAttribute('data-state')).toBe('error');
+    expect(await byId(page, 'editor-error').innerText()).toContain('DoubleFreeError');
+    await page.close();
+  });
+
+  it('the editor steps a program forward and back, with errors inline at their line', async () => {
+    const page = await open();
+    await byId(page, 'editor-text').fill(
+      [
+        'handshake(x3);',
+        'v = SSL_get_session(c2);',
+        'SSL_SESSION_free(v);  // the mistake: v borrows',
+        'SSL_free(c2);',
+        'SSL_CTX_flush_sessions(x3, now + 7201);',
+        'SSL_SESSION_fre(v);',
+      ].join('\n'),
+    );
+    expect(await byId(page, 'editor').getAttribute('data-stale')).toBe('true');
+    await click(page, 'editor-back'); // the first line that ran was edited: a fresh instance, nothing run
+    expect(await byId(page, 'editor').getAttribute('data-ran')).toBe('0');
+    expect((await stats(page)).live).toBe(0);
+    await click(page, 'editor-forward');
+    expect(await byId(page, 'editor').getAttribute('data-ran')).toBe('1');
+    const server = (await connection(page, 'C2')).session as string;
+    expect(await holders(page, server)).toEqual({ X3: 1, C2: 1 });
+    await click(page, 'editor-forward');
+    expect(await variable(page, 'v')).toMatchObject({ kind: 'view', state: 'borrowed', session: server });
+    await click(page, 'editor-forward');
+    expect(await errorName(page)).toBe('NotOwnedError');
+    const lines = page.locator('[data-testid="editor-line"]');
+    expect(await lines.nth(2).getAttribute('data-state')).toBe('error');
+    expect(await lines.nth(2).locator('[data-testid="editor-error"]').innerText()).toContain('NotOwnedError');
+    expect(await holders(page, server)).toEqual({ X3: 1, C2: 1 });
+    await click(page, 'editor-forward');
+    expect(await holders(page, server)).toEqual({ X3: 1 });
+    await shot(page, '12-editor-forward');
+
+    await click(page, 'editor-back'); // a fresh instance replays lines 1 to 3
+    expect(await byId(page, 'editor').getAttribute('data-ran')).toBe('3');
+    expect(await holders(page, server)).toEqual({ X3: 1, C2: 1 });
+    expect(await lines.nth(2).getAttribute('data-state')).toBe('error');
+    expect(await lines.nth(3).getAttribute('data-state')).toBe('next');
+
+    await click(page, 'editor-all'); // the flush frees the server's session; the last line is not a call
+    expect(await refs(page, server)).toBeNull();
+    expect(await lines.nth(5).locator('[data-testid="editor-error"]').innerText()).toContain('SSL_SESSION_fre is not one of the calls');
+    expect((await stats(page)).violations).toBe(0);
+    await page.close();
+  });
+
+  for (const viewport of [
+    { width: 1440, height: 900 },
+    { width: 1280, height: 720 },
+  ]) {
+    it(`the diagram and the last action stay in view after a click at ${viewport.width}x${viewport.height}`, async () => {
+      const page = await open(viewport);
+      const button = byId(page, 'act-flush-later');
+      await button.scrollIntoViewIfNeeded();
+      await click(page, 'act-flush-later');
+      const seen = await page.evaluate(() => {
+        const box = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.getBoundingClientRect();
+        const visible = (r: DOMRect | undefined) => (r ? Math.min(r.bottom, innerHeight) - Math.max(r.top, 0) : 0);
+        return { diagram: visible(box('diagram')), last: visible(box('last-c')), scrolled: scrollY };
+      });
+      expect(seen.scrolled).toBeGreaterThan(0); // the page did scroll to reach the button
+      expect(seen.last).toBeGreaterThan(20);
+      expect(seen.diagram).toBeGreaterThan(150);
+      await page.screenshot({ path: `${SHOTS}/13-in-view-${viewport.width}x${viewport.height}.png` });
+      await page.close();
+    });
+  }
+
+  it('projector mode shows the scenario text beside the diagram at 1280x720 and at 200% zoom', async () => {
+    for (const [viewport, scale] of [
+      [{ width: 1280, height: 720 }, 1],
+      [{ width: 640, height: 360 }, 2],
+    ] as const) {
+      const page = await browser.newPage({ viewport, deviceScaleFactor: scale });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      await page.goto(`${server.url}#scenario=2&step=3`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      await page.waitForSelector('body[data-busy="false"]');
+      await click(page, 'projector');
+      const seen = await page.evaluate(() => {
+        const r = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.getBoundingClientRect() as DOMRect;
+        const text = r('scenario-text');
+        const diagram = r('diagram');
+        return {
+          text: text.top < innerHeight && text.bottom > 0,
+          diagram: diagram.top < innerHeight,
+          side: diagram.left >= text.right - 1,
+          wide: document.documentElement.scrollWidth <= innerWidth,
+        };
+      });
+      expect(seen).toEqual({ text: true, diagram: true, side: true, wide: true });
+      await page.screenshot({ path: `${SHOTS}/14-projector-${viewport.width}x${viewport.height}@${scale}x.png` });
+      await page.close();
+    }
+  });
+
   it('fits a narrow screen without sideways scrolling', async () => {
     const page = await open({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await click(page, 'misuse-free-borrowed');
     expect(await errorName(page)).toBe('NotOwnedError');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await click(page, 'plainc-free-borrowed');
+    await expect.poll(() => byId(page, 'plainc').getAttribute('data-asan-kind')).toBe('heap-use-after-free');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await click(page, 'scenario-start-2');
+    await click(page, 'scenario-next');
+    // On a phone a step brings the diagram into view.
+    await expect
+      .poll(() => page.evaluate(() => document.querySelector('[data-testid="diagram"]')?.getBoundingClientRect().top ?? -1))
+      .toBeLessThan(844);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot(page, '09-narrow', true);
     await byId(page, 'diagram').screenshot({ path: `${SHOTS}/10-narrow-diagram.png` });

@@ -4,9 +4,11 @@ import { type GeneratedCertificate, OwnershipError } from 'openssl-session-wasm'
 import { Diagram, type Selection } from './diagram.js';
 import { byTestId, fill, h } from './dom.js';
 import { MISUSES, type Misuse } from './misuse.js';
+import { readHash, writeHash } from './permalink.js';
 import { runPlainC } from './plainc/machine.js';
 import { renderPlainC } from './plainc/panel.js';
 import { PLAIN_C, type PlainCId } from './plainc/programs.js';
+import { CALLS, ProgramError, parseLine, runStatement } from './program.js';
 import {
   type Failure,
   quotesFor,
@@ -24,10 +26,10 @@ import { type CLine, type SessionNode, type Snapshot, type Variable, World } fro
 
 type Need = 'variable' | 'connection' | 'context';
 
-/** A button of the actions panel: what it needs selected, and what it does. */
+/** A button of the actions panel: what it needs selected, and the program line it writes and runs. */
 interface ActionDef {
   needs: Need[];
-  run: (w: World) => void;
+  line: (w: World) => string;
 }
 
 interface ScenarioRun {
@@ -36,6 +38,8 @@ interface ScenarioRun {
   vars: Vars;
   /** The narrative of the current step, rendered right after it ran (later actions do not rewrite it). */
   body: HTMLElement | null;
+  /** Calls made with the buttons since the step ran: the story no longer describes the diagram. */
+  ownCalls: number;
 }
 
 export class App {
@@ -50,43 +54,38 @@ export class App {
   private scenario: ScenarioRun | null = null;
   private readonly diagram: Diagram;
 
+  /** Your program: the lines of the editor, and how many of them ran in the current world. */
+  private code: string[] = [];
+  private ran = 0;
+  /** Errors by line index, shown inline in the editor. */
+  private lineErrors = new Map<number, string>();
+
   private readonly actions: Record<string, ActionDef> = {
-    'handshake-13': { needs: [], run: (w) => this.afterHandshake(w.handshake(w.tls13)[0].id) },
-    'handshake-12': { needs: [], run: (w) => this.afterHandshake(w.handshake(w.tls12)[0].id) },
-    new: { needs: [], run: (w) => this.pick(w.newSession()) },
-    dup: { needs: ['variable'], run: (w) => this.pick(w.dup(this.variable())) },
-    'up-ref': { needs: ['variable'], run: (w) => w.upRef(this.variable()) },
-    free: { needs: ['variable'], run: (w) => w.free(this.variable()) },
-    read: { needs: ['variable'], run: (w) => void w.readTime(this.variable()) },
-    'get-session': { needs: ['connection'], run: (w) => this.pick(w.getSession(this.connection())) },
-    'get1-session': { needs: ['connection'], run: (w) => this.pick(w.get1Session(this.connection())) },
-    'set-session': {
-      needs: ['variable'],
-      run: (w) => {
-        this.sel.connection = w.setSession(this.variable()).id;
-      },
-    },
+    'handshake-13': { needs: [], line: () => 'handshake(x2);' },
+    'handshake-12': { needs: [], line: () => 'handshake(x3);' },
+    new: { needs: [], line: () => 'SSL_SESSION_new();' },
+    dup: { needs: ['variable'], line: () => `SSL_SESSION_dup(${this.variable().name});` },
+    'up-ref': { needs: ['variable'], line: () => `SSL_SESSION_up_ref(${this.variable().name});` },
+    free: { needs: ['variable'], line: () => `SSL_SESSION_free(${this.variable().name});` },
+    read: { needs: ['variable'], line: () => `SSL_SESSION_get_time(${this.variable().name});` },
+    'get-session': { needs: ['connection'], line: () => `SSL_get_session(${this.connection().c});` },
+    'get1-session': { needs: ['connection'], line: () => `SSL_get1_session(${this.connection().c});` },
+    'set-session': { needs: ['variable'], line: () => `SSL_set_session(SSL_new(x1), ${this.variable().name});` },
     resume: {
       needs: [],
-      run: (w) => {
+      line: (w) => {
         const pending = w.pendingConnections().at(-1);
-        if (pending) {
-          w.connectPending(pending);
-          this.sel.connection = pending.id;
-          const kept = [...w.variables].reverse().find((v) => v.origin === `new_session_cb(${pending.c})`);
-          if (kept) this.sel.variable = kept.name;
-          return;
-        }
+        if (pending) return `SSL_connect(${pending.c});`;
         const v = this.sel.variable ? w.find(this.sel.variable) : undefined;
-        if (!v) throw new Error('select a session variable to resume (or call SSL_set_session first)');
-        this.afterHandshake(w.handshake(w.serverFor(v), v)[0].id);
+        if (!v) throw new ProgramError('select a session variable to resume (or call SSL_set_session first)');
+        return `handshake(${w.serverFor(v).c}, ${v.name});`;
       },
     },
-    'ssl-free': { needs: ['connection'], run: (w) => w.freeConnection(this.connection()) },
-    'cache-add': { needs: ['variable', 'context'], run: (w) => w.cacheAdd(this.context(), this.variable()) },
-    'cache-remove': { needs: ['variable', 'context'], run: (w) => w.cacheRemove(this.context(), this.variable()) },
-    'flush-now': { needs: ['context'], run: (w) => w.flush(this.context()) },
-    'flush-later': { needs: ['context'], run: (w) => w.flush(this.context(), 7201) },
+    'ssl-free': { needs: ['connection'], line: () => `SSL_free(${this.connection().c});` },
+    'cache-add': { needs: ['variable', 'context'], line: () => `SSL_CTX_add_session(${this.context().c}, ${this.variable().name});` },
+    'cache-remove': { needs: ['variable', 'context'], line: () => `SSL_CTX_remove_session(${this.context().c}, ${this.variable().name});` },
+    'flush-now': { needs: ['context'], line: () => `SSL_CTX_flush_sessions(${this.context().c}, now);` },
+    'flush-later': { needs: ['context'], line: () => `SSL_CTX_flush_sessions(${this.context().c}, now + 7201);` },
   };
 
   constructor() {
@@ -98,7 +97,7 @@ export class App {
     });
     for (const [name, def] of Object.entries(this.actions)) {
       byTestId(`act-${name}`).addEventListener('click', () => {
-        this.act(labelOf(`act-${name}`), def.run);
+        this.button(def);
         this.showResults();
       });
     }
@@ -116,7 +115,10 @@ export class App {
               class: 'misuse',
               'data-testid': `misuse-${m.id}`,
               onclick: () => {
-                this.misuse(m);
+                if (this.scenario) {
+                  this.scenario.ownCalls++;
+                  this.misuse(m);
+                } else this.insertLine(`misuse(${m.id});`);
                 this.showResults();
               },
             },
@@ -152,11 +154,17 @@ export class App {
     );
     byTestId('scenario-next').addEventListener('click', () => this.nextStep());
     byTestId('scenario-prev').addEventListener('click', () => void this.prevStep());
-    byTestId('scenario-leave').addEventListener('click', () => {
-      this.scenario = null;
-      this.render();
-      byTestId('scenarios-heading').focus();
+    byTestId('scenario-leave').addEventListener('click', () => void this.leaveScenario());
+    fill(byTestId('editor-calls'), ...Object.values(CALLS).map((c) => h('li', {}, h('code', {}, c))));
+    byTestId('editor-text').addEventListener('input', (e) => this.editorChanged((e.target as HTMLTextAreaElement).value));
+    byTestId('editor-forward').addEventListener('click', () => void this.programStep(1));
+    byTestId('editor-back').addEventListener('click', () => void this.programStep(-1));
+    byTestId('editor-all').addEventListener('click', () => void this.programStep('all'));
+    byTestId('projector').addEventListener('click', () => {
+      const on = document.body.classList.toggle('projector');
+      byTestId('projector').setAttribute('aria-pressed', String(on));
     });
+    byTestId('share').addEventListener('click', () => void this.share());
     for (const kind of ['variable', 'connection', 'context'] as const) {
       const select = byTestId<HTMLSelectElement>(`select-${kind}`);
       select.addEventListener('change', () => {
@@ -166,13 +174,192 @@ export class App {
     }
   }
 
-  /** Loads the first world and runs one handshake, so the page opens with sessions to look at. */
+  /**
+   * Opens the state the URL names (a scenario step, or a program run to a line); without one, a
+   * program of one handshake, so the page opens with sessions to look at.
+   */
   async start(): Promise<void> {
+    const wanted = readHash(location.hash);
     await this.whileBusy(async () => {
       await this.newWorld();
       byTestId('version').textContent = this.world.ossl.version;
-      this.act('A first TLS 1.3 handshake', (w) => this.afterHandshake(w.handshake(w.tls13)[0].id));
+      if (wanted?.kind === 'program') {
+        this.code = wanted.code;
+        this.replay(wanted.ran);
+      } else {
+        this.code = ['handshake(x2);  // a first TLS 1.3 handshake'];
+        this.replay(wanted ? 0 : 1);
+      }
     });
+    const def = wanted?.kind === 'scenario' ? SCENARIOS.find((s) => s.id === wanted.scenario) : undefined;
+    if (def && wanted?.kind === 'scenario') await this.startScenario(def, wanted.step);
+  }
+
+  // ---- your program: the editor's lines, run one at a time ----------------------------------------
+
+  /** Runs lines [ran, n) of the program in the current world. */
+  private replay(n: number): void {
+    while (this.ran < Math.min(n, this.code.length)) this.runLine(this.ran);
+    this.stale = false;
+    this.renderEditor();
+  }
+
+  /** Set when a line that already ran was edited: the next step replays the program from the top. */
+  private stale = false;
+
+  private runLine(i: number): void {
+    const text = this.code[i];
+    this.lineErrors.delete(i);
+    this.ran = i + 1;
+    let statement: ReturnType<typeof parseLine>;
+    try {
+      statement = parseLine(text);
+    } catch (error) {
+      this.lineErrors.set(i, errorText(error));
+      this.attempt(`line ${i + 1}`, () => {
+        throw error;
+      });
+      return;
+    }
+    if (!statement) return;
+    const s = statement;
+    if (s.fn === 'misuse') {
+      const m = MISUSES.find((x) => x.id === s.args[0]);
+      if (!m) {
+        const error = new ProgramError(`misuse takes one of: ${MISUSES.map((x) => x.id).join(', ')}`);
+        this.lineErrors.set(i, errorText(error));
+        this.attempt(`line ${i + 1}`, () => {
+          throw error;
+        });
+        return;
+      }
+      this.misuse(m);
+    } else {
+      this.attempt(
+        text
+          .replace(/\/\/.*$/, '')
+          .trim()
+          .replace(/;$/, ''),
+        (w) => {
+          const effect = runStatement(w, s);
+          if (effect.variable && w.find(effect.variable)) {
+            this.sel.variable = effect.variable;
+            // A button writes "SSL_SESSION_new();": the line keeps the name the variable got.
+            if (!s.assign && ['SSL_SESSION_new', 'SSL_SESSION_dup', 'SSL_get_session', 'SSL_get1_session'].includes(s.fn)) {
+              this.code[i] = `${effect.variable} = ${text.trim()}`;
+            }
+          }
+          if (effect.connection) {
+            if (s.fn === 'handshake') this.afterHandshake(effect.connection);
+            else this.sel.connection = effect.connection;
+          }
+          return null;
+        },
+      );
+    }
+    if (this.failure) this.lineErrors.set(i, errorText(this.failure.error));
+  }
+
+  /** A button: in your program, its line is inserted after the last line that ran, and runs. */
+  private button(def: ActionDef): void {
+    let line: string;
+    try {
+      line = def.line(this.world);
+    } catch (error) {
+      this.attempt('a button', () => {
+        throw error;
+      });
+      return;
+    }
+    if (this.scenario) {
+      // The scenario's own world: the call runs there, outside your program, and the story says so.
+      this.scenario.ownCalls++;
+      const s = parseLine(line);
+      if (s)
+        this.attempt(line, (w) => {
+          runStatement(w, s);
+          return null;
+        });
+      return;
+    }
+    this.insertLine(line);
+  }
+
+  private insertLine(line: string): void {
+    this.code.splice(this.ran, 0, line);
+    const shifted = new Map<number, string>();
+    for (const [k, v] of this.lineErrors) shifted.set(k >= this.ran ? k + 1 : k, v);
+    this.lineErrors = shifted;
+    this.runLine(this.ran);
+    this.renderEditor();
+  }
+
+  private async programStep(delta: 1 | -1 | 'all'): Promise<void> {
+    if (this.scenario) return;
+    const target = delta === 'all' ? this.code.length : Math.max(0, Math.min(this.code.length, this.ran + delta));
+    if (target < this.ran || this.stale) {
+      // Calls cannot be undone: a fresh instance replays the program up to the target line.
+      await this.whileBusy(async () => {
+        await this.newWorld();
+        this.replay(target);
+      });
+    } else {
+      this.replay(target);
+      this.render();
+    }
+  }
+
+  private editorChanged(text: string): void {
+    const lines = text.split('\n');
+    const firstChange = lines.findIndex((l, i) => l !== this.code[i]);
+    const changedAt = firstChange < 0 ? Math.min(lines.length, this.code.length) : firstChange;
+    if (changedAt < this.ran || lines.length < this.ran) this.stale = true;
+    this.code = lines;
+    for (const k of [...this.lineErrors.keys()]) if (k >= changedAt) this.lineErrors.delete(k);
+    this.renderEditorLines();
+    this.updateButtons();
+    this.writeLink();
+  }
+
+  private renderEditor(): void {
+    const area = byTestId<HTMLTextAreaElement>('editor-text');
+    const text = this.code.join('\n');
+    if (area.value !== text) area.value = text;
+    this.renderEditorLines();
+  }
+
+  private renderEditorLines(): void {
+    const inScenario = this.scenario !== null;
+    byTestId('editor').dataset.ran = String(this.ran);
+    byTestId('editor').dataset.stale = String(this.stale);
+    byTestId('editor-note').textContent = inScenario
+      ? 'A scenario is running in its own instance; leave it to come back to your program.'
+      : this.stale
+        ? 'You edited a line that already ran: the next step replays the program from the top.'
+        : `${this.ran} of ${this.code.length} lines ran. Each button adds its line here.`;
+    fill(
+      byTestId('editor-lines'),
+      ...this.code.map((line, i) => {
+        const error = this.lineErrors.get(i);
+        const state = error ? 'error' : i < this.ran ? 'ran' : i === this.ran ? 'next' : 'waiting';
+        return h(
+          'li',
+          { class: `eline ${state}`, 'data-state': state, 'data-testid': 'editor-line' },
+          h('code', { class: 'eline-code' }, line || ' '),
+          state === 'next' ? h('span', { class: 'eline-tag' }, '◀ next') : null,
+          error ? h('span', { class: 'eline-error', 'data-testid': 'editor-error' }, error) : null,
+        );
+      }),
+    );
+  }
+
+  /** The URL names what is on screen; replaceState, so Back still leaves the page. */
+  private writeLink(): void {
+    const run = this.scenario;
+    const hash = run
+      ? writeHash({ kind: 'scenario', scenario: run.def.id, step: run.step })
+      : writeHash({ kind: 'program', code: this.code, ran: this.ran });
+    if (location.hash !== hash) history.replaceState(null, '', hash);
   }
 
   /** A fresh instance (loading one is the only thing that waits); nothing is drawn until the caller is done. */
@@ -185,6 +372,8 @@ export class App {
     this.failure = null;
     this.lastLines = [];
     this.sel = { variable: null, connection: null, context: this.world.client.id };
+    this.ran = 0;
+    this.lineErrors.clear();
     this.world.settle();
     this.snap = this.world.snapshot();
     this.render();
@@ -193,8 +382,12 @@ export class App {
   private async reset(): Promise<void> {
     await this.whileBusy(async () => {
       this.scenario = null;
+      this.code = [];
+      this.ran = 0;
+      this.lineErrors.clear();
       await this.newWorld();
-      this.status('A fresh OpenSSL instance: no sessions, no connections.');
+      this.renderEditor();
+      this.status('A fresh OpenSSL instance: no sessions, no connections, an empty program.');
     });
   }
 
@@ -233,10 +426,6 @@ export class App {
     return x;
   }
 
-  private pick(v: Variable | null): void {
-    if (v) this.sel.variable = v.name;
-  }
-
   /** After a handshake: select its client connection and the session the client kept from it. */
   private afterHandshake(clientId: string): void {
     this.sel.connection = clientId;
@@ -251,14 +440,7 @@ export class App {
    * Runs one action in the current world. `fn` may return a Failure it produced on purpose (a
    * misuse); any other throw becomes the failure shown, with proof of no change for a refusal.
    */
-  private act(title: string, fn: (w: World) => void): void {
-    this.attempt(title, (w) => {
-      fn(w);
-      return null;
-    });
-  }
-
-  /** As act, for a `fn` that produces its own Failure (a mistake made on purpose). */
+  /** Runs `fn`, which returns the Failure of a mistake made on purpose, or null. */
   private attempt(title: string, fn: (w: World) => Failure | null): void {
     const w = this.world;
     const from = lastSeq(this.snap);
@@ -350,15 +532,47 @@ export class App {
     panel.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
   }
 
+  private async share(): Promise<void> {
+    this.writeLink();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      this.status('A link to this state is on the clipboard: opening it replays the same calls.');
+    } catch {
+      this.status(`The link to this state: ${location.href}`);
+    }
+  }
+
   // ---- scenarios ------------------------------------------------------------------------------------
 
-  private async startScenario(def: Scenario): Promise<void> {
+  /** Starts a scenario in a fresh instance and runs its steps up to `target`. */
+  private async startScenario(def: Scenario, target = 1): Promise<void> {
     await this.whileBusy(async () => {
-      this.scenario = { def, step: 0, vars: {}, body: null };
+      this.scenario = { def, step: 0, vars: {}, body: null, ownCalls: 0 };
       await this.newWorld();
-      this.runStep(1);
+      const last = Math.max(1, Math.min(target, def.steps.length));
+      for (let k = 1; k <= last; k++) this.runStep(k);
+      this.renderEditorLines();
     });
     byTestId('scenario-title').focus();
+    this.showDiagram();
+  }
+
+  /** Back to your program: a fresh instance replays it to where it was. */
+  private async leaveScenario(): Promise<void> {
+    const ran = this.ran;
+    await this.whileBusy(async () => {
+      this.scenario = null;
+      await this.newWorld();
+      this.replay(ran);
+    });
+    byTestId('scenarios-heading').focus();
+  }
+
+  /** On a phone the diagram is far below the scenario's text: a step brings it into view. */
+  private showDiagram(): void {
+    if (!window.matchMedia('(max-width: 1000px)').matches) return;
+    const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    byTestId('diagram').scrollIntoView({ block: 'center', behavior: smooth ? 'smooth' : 'auto' });
   }
 
   private runStep(k: number): void {
@@ -366,6 +580,7 @@ export class App {
     if (!run) return;
     const step = run.def.steps[k - 1];
     run.step = k;
+    run.ownCalls = 0;
     this.attempt(`Scenario ${run.def.id}, step ${k}: ${step.title}`, (w) => {
       step.run?.(w, run.vars);
       if (!step.mistake) return null;
@@ -427,8 +642,14 @@ export class App {
 
   private nextStep(): void {
     const run = this.scenario;
+    if (run && run.ownCalls > 0 && run.step < run.def.steps.length) {
+      // Your own calls changed the scenario's world: the next step starts from the scenario's state.
+      void this.startScenario(run.def, run.step + 1).then(() => this.keepFocus('scenario-next'));
+      return;
+    }
     if (run && run.step < run.def.steps.length) this.runStep(run.step + 1);
     this.keepFocus('scenario-next');
+    this.showDiagram();
   }
 
   /** Calls cannot be undone: a new world replays the steps before the previous one. */
@@ -437,11 +658,12 @@ export class App {
     if (!run || run.step <= 1) return;
     const target = run.step - 1;
     await this.whileBusy(async () => {
-      this.scenario = { def: run.def, step: 0, vars: {}, body: null };
+      this.scenario = { def: run.def, step: 0, vars: {}, body: null, ownCalls: 0 };
       await this.newWorld();
       for (let k = 1; k <= target; k++) this.runStep(k);
     });
     this.keepFocus('scenario-prev');
+    this.showDiagram();
   }
 
   private keepFocus(testId: string): void {
@@ -473,6 +695,7 @@ export class App {
     this.renderSelects(snap);
     this.renderScenario();
     this.updateButtons();
+    this.writeLink();
   }
 
   private validateSelection(snap: Snapshot): void {
@@ -526,6 +749,9 @@ export class App {
     byTestId<HTMLButtonElement>('scenario-prev').disabled = !run || run.step <= 1;
     byTestId<HTMLButtonElement>('scenario-next').disabled = !run || run.step >= run.def.steps.length;
     byTestId<HTMLButtonElement>('scenario-leave').disabled = !run;
+    byTestId<HTMLButtonElement>('editor-back').disabled = run !== null || this.ran === 0;
+    byTestId<HTMLButtonElement>('editor-forward').disabled = run !== null || (this.ran >= this.code.length && !this.stale);
+    byTestId<HTMLButtonElement>('editor-all').disabled = run !== null || (this.ran >= this.code.length && !this.stale);
   }
 
   private renderScenario(): void {
@@ -553,7 +779,17 @@ export class App {
     indicator.dataset.total = String(run.def.steps.length);
     byTestId('scenario-name').textContent = run.def.title;
     title.textContent = run.def.steps[run.step - 1]?.title ?? '';
-    fill(byTestId('scenario-body'), run.body);
+    fill(
+      byTestId('scenario-body'),
+      run.ownCalls > 0
+        ? h(
+            'p',
+            { class: 'stale-note', 'data-testid': 'scenario-stale' },
+            `You made ${run.ownCalls} call${run.ownCalls === 1 ? '' : 's'} of your own since this step: the text below describes the scenario's state, not the diagram's. Next carries on from the scenario's own state.`,
+          )
+        : null,
+      run.body,
+    );
   }
 }
 
@@ -562,6 +798,6 @@ function lastSeq(snap: Snapshot | null): number {
   return events.length ? events[events.length - 1].seq : 0;
 }
 
-function labelOf(testId: string): string {
-  return byTestId(testId).dataset.label ?? byTestId(testId).textContent?.trim() ?? testId;
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -205,8 +205,26 @@ export class World {
     this.program.push({ text: '', comment });
   }
 
-  private variable(obj: SessionLike, kind: 'handle' | 'view', origin: string): Variable {
-    const name = kind === 'handle' ? `s${++this.counters.s}` : `v${++this.counters.v}`;
+  /** The name a new variable gets: the program's own, or the next free s<n> / v<n>. */
+  private nameFor(kind: 'handle' | 'view', wanted?: string): string {
+    if (wanted !== undefined) {
+      if (this.find(wanted) || this.connections.some((c) => c.c === wanted) || this.contexts.some((x) => x.c === wanted)) {
+        throw new Error(`the name ${wanted} is taken already: pick another`);
+      }
+      return wanted;
+    }
+    const prefix = kind === 'handle' ? 's' : 'v';
+    let n = kind === 'handle' ? this.counters.s : this.counters.v;
+    while (this.find(`${prefix}${n + 1}`)) n++;
+    return `${prefix}${n + 1}`;
+  }
+
+  private variable(obj: SessionLike, kind: 'handle' | 'view', origin: string, wanted?: string): Variable {
+    const name = this.nameFor(kind, wanted);
+    if (wanted === undefined) {
+      if (kind === 'handle') this.counters.s = Number(name.slice(1));
+      else this.counters.v = Number(name.slice(1));
+    }
     const v: Variable = { name, kind, obj, session: obj.sessionId, handleId: null, origin };
     this.variables.push(v);
     if (!this.probes.has(v.session)) this.probes.set(v.session, obj);
@@ -227,17 +245,17 @@ export class World {
 
   // ---- SSL_SESSION_new(3) and friends ---------------------------------------------------------------
 
-  newSession(): Variable {
-    const name = `s${this.counters.s + 1}`;
+  newSession(wanted?: string): Variable {
+    const name = this.nameFor('handle', wanted);
     return this.exec(`SSL_SESSION *${name} = SSL_SESSION_new();`, () =>
-      this.variable(this.ossl.SSL_SESSION_new(), 'handle', 'SSL_SESSION_new()'),
+      this.variable(this.ossl.SSL_SESSION_new(), 'handle', 'SSL_SESSION_new()', wanted),
     );
   }
 
-  dup(src: Variable): Variable {
-    const name = `s${this.counters.s + 1}`;
+  dup(src: Variable, wanted?: string): Variable {
+    const name = this.nameFor('handle', wanted);
     return this.exec(`SSL_SESSION *${name} = SSL_SESSION_dup(${src.name});`, () =>
-      this.variable(this.ossl.SSL_SESSION_dup(src.obj), 'handle', `SSL_SESSION_dup(${src.name})`),
+      this.variable(this.ossl.SSL_SESSION_dup(src.obj), 'handle', `SSL_SESSION_dup(${src.name})`, wanted),
     );
   }
 
@@ -276,25 +294,25 @@ export class World {
     return this.exec(`long t = SSL_SESSION_get_time(${v.name});`, () => this.ossl.SSL_SESSION_get_time(v.obj));
   }
 
-  getSession(ci: ConnectionInfo): Variable | null {
-    const name = `v${this.counters.v + 1}`;
+  getSession(ci: ConnectionInfo, wanted?: string): Variable | null {
+    const name = this.nameFor('view', wanted);
     return this.exec(
       `SSL_SESSION *${name} = SSL_get_session(${ci.c});`,
       () => {
         const view = this.ossl.SSL_get_session(ci.conn);
-        return view ? this.variable(view, 'view', `SSL_get_session(${ci.c})`) : null;
+        return view ? this.variable(view, 'view', `SSL_get_session(${ci.c})`, wanted) : null;
       },
       (v) => (v ? 'borrowed: no reference taken' : 'NULL: no session'),
     );
   }
 
-  get1Session(ci: ConnectionInfo): Variable | null {
-    const name = `s${this.counters.s + 1}`;
+  get1Session(ci: ConnectionInfo, wanted?: string): Variable | null {
+    const name = this.nameFor('handle', wanted);
     return this.exec(
       `SSL_SESSION *${name} = SSL_get1_session(${ci.c});`,
       () => {
         const handle = this.ossl.SSL_get1_session(ci.conn);
-        return handle ? this.variable(handle, 'handle', `SSL_get1_session(${ci.c})`) : null;
+        return handle ? this.variable(handle, 'handle', `SSL_get1_session(${ci.c})`, wanted) : null;
       },
       (v) => (v ? 'one more reference, yours to free' : 'NULL: no session'),
     );
