@@ -51,6 +51,11 @@ export interface PlainRun {
   mistakeLine: number;
 }
 
+/** Words per trace record, as wasm/glue/refs.c writes them (OSW_EVENT_WORDS): address, op, count after, site, holder. */
+const TRACE_WORDS = 5;
+/** Trace ops (patch 0001's internal/session_ref.h): 0 new, 1 up_ref, 2 free. */
+const OP_NEW = 0;
+const OP_FREE = 2;
 const SSL_OP_NO_TICKET = 1 << 14;
 const TLS1_2_VERSION = 0x0303;
 const SSL_VERIFY_NONE = 0;
@@ -97,17 +102,17 @@ export class Machine {
   private drain(): void {
     const n = this.x.call('osw_trace_count');
     const base = this.x.call('osw_trace_buffer');
-    const heap = new Int32Array(this.x.heap().buffer, base, n * 3);
-    for (let i = 0; i < n; i++) {
-      const [address, op, references] = [heap[i * 3] >>> 0, heap[i * 3 + 1], heap[i * 3 + 2]];
+    const heap = new Int32Array(this.x.heap().buffer, base, n * TRACE_WORDS);
+    for (let i = 0; i < n * TRACE_WORDS; i += TRACE_WORDS) {
+      const [address, op, references] = [heap[i] >>> 0, heap[i + 1], heap[i + 2]];
       let b = this.blocks.get(address);
-      if (op === 0 || !b || b.freed) {
+      if (op === OP_NEW || !b || b.freed) {
         // A new session (or malloc handed a freed address out again: then it is a new block).
         b = { address, references, freed: false, freedAt: null, allocatedAt: this.line };
         this.blocks.set(address, b);
       }
       b.references = references;
-      if (op === 2 && references === 0) {
+      if (op === OP_FREE && references === 0) {
         b.freed = true;
         b.freedAt = this.line;
       }
