@@ -5,7 +5,7 @@
 
 /** Base class of every error thrown by openssl-session-wasm. */
 export class OpenSSLWasmError extends Error {
-  override name = 'OpenSSLWasmError';
+  override name: string = 'OpenSSLWasmError';
 }
 
 /** Where an object was created or released (filled in debug mode only). */
@@ -16,7 +16,7 @@ export interface Provenance {
 
 /** Base of the errors that protect reference counts: the call was refused before reaching C. */
 export class OwnershipError extends OpenSSLWasmError {
-  override name = 'OwnershipError';
+  override name: string = 'OwnershipError';
   constructor(
     message: string,
     /** The ledger's stable id of the session ("S3"), never its address. */
@@ -43,12 +43,12 @@ function indent(stack: string): string {
 
 /** free on a handle whose references are all released. */
 export class DoubleFreeError extends OwnershipError {
-  override name = 'DoubleFreeError';
+  override name = 'DoubleFreeError' as const;
 }
 
 /** Any use of a handle whose references are all released. */
 export class UseAfterFreeError extends OwnershipError {
-  override name = 'UseAfterFreeError';
+  override name = 'UseAfterFreeError' as const;
 }
 
 /**
@@ -57,17 +57,17 @@ export class UseAfterFreeError extends OwnershipError {
  * got from SSL_get1_session, d2i_SSL_SESSION, SSL_SESSION_new or SSL_SESSION_dup.
  */
 export class NotOwnedError extends OwnershipError {
-  override name = 'NotOwnedError';
+  override name = 'NotOwnedError' as const;
 }
 
 /** A view used after what it was borrowed from changed or went away. */
 export class BorrowExpiredError extends OwnershipError {
-  override name = 'BorrowExpiredError';
+  override name = 'BorrowExpiredError' as const;
 }
 
 /** An object from another instance (each loadOpenSSL() has its own memory). */
 export class ForeignObjectError extends OwnershipError {
-  override name = 'ForeignObjectError';
+  override name = 'ForeignObjectError' as const;
 }
 
 /** One leaked session, as reported by ledger.assertNoLeaks(). */
@@ -82,7 +82,7 @@ export interface LeakReport {
 
 /** ledger.assertNoLeaks() found references the JS side still holds. */
 export class LeakError extends OpenSSLWasmError {
-  override name = 'LeakError';
+  override name = 'LeakError' as const;
   constructor(readonly leaks: readonly LeakReport[]) {
     super(
       `${leaks.length} leaked session reference(s): ` +
@@ -110,7 +110,8 @@ export interface OpenSSLErrorEntry {
 
 /** A failure inside OpenSSL, with OpenSSL's error queue as it was at the failure. */
 export class OpenSSLError extends OpenSSLWasmError {
-  override name = 'OpenSSLError';
+  /** Literal, so a check on `name` narrows (TLSError is the one subclass). */
+  override name: 'OpenSSLError' | 'TLSError' = 'OpenSSLError';
   /** `why`, when known, says what OpenSSL refused in words its queue lacks (e.g. encoding a session without a cipher). */
   constructor(
     readonly operation: string,
@@ -129,12 +130,12 @@ export class OpenSSLError extends OpenSSLWasmError {
 
 /** The platform has no cryptographically secure RNG (crypto.getRandomValues); nothing is seeded. */
 export class EntropyUnavailableError extends OpenSSLWasmError {
-  override name = 'EntropyUnavailableError';
+  override name = 'EntropyUnavailableError' as const;
 }
 
 /** The instance trapped (out of memory at its cap, an abort) and refuses every later call. */
 export class InstanceFailedError extends OpenSSLWasmError {
-  override name = 'InstanceFailedError';
+  override name = 'InstanceFailedError' as const;
   constructor(override readonly cause: unknown) {
     super(
       `this OpenSSL instance failed and can no longer be used: ${String(cause instanceof Error ? cause.message : cause)}. ` +
@@ -145,7 +146,7 @@ export class InstanceFailedError extends OpenSSLWasmError {
 
 /** A JS callback (onNewSession, onGetSession, ...) threw inside a handshake; the connection failed cleanly. */
 export class CallbackError extends OpenSSLWasmError {
-  override name = 'CallbackError';
+  override name = 'CallbackError' as const;
   constructor(
     readonly callback: string,
     override readonly cause: unknown,
@@ -156,12 +157,12 @@ export class CallbackError extends OpenSSLWasmError {
 
 /** A call that would free or restart an object OpenSSL is using right now (from inside its own callback). */
 export class ReentrancyError extends OpenSSLWasmError {
-  override name = 'ReentrancyError';
+  override name = 'ReentrancyError' as const;
 }
 
 /** A TLS connection failed: handshake error, alert, certificate verification. Carries OpenSSL's queue. */
 export class TLSError extends OpenSSLError {
-  override name = 'TLSError';
+  override name = 'TLSError' as const;
   constructor(
     operation: string,
     queue: ConstructorParameters<typeof OpenSSLError>[1],
@@ -176,7 +177,7 @@ export class TLSError extends OpenSSLError {
 
 /** The transport under a connection failed or closed early (socket error, peer hung up mid-handshake). */
 export class TransportError extends OpenSSLWasmError {
-  override name = 'TransportError';
+  override name = 'TransportError' as const;
   constructor(
     message: string,
     override readonly cause?: unknown,
@@ -187,5 +188,5 @@ export class TransportError extends OpenSSLWasmError {
 
 /** An argument of the wrong type or range, refused before reaching C. */
 export class InvalidArgumentError extends OpenSSLWasmError {
-  override name = 'InvalidArgumentError';
+  override name = 'InvalidArgumentError' as const;
 }

@@ -25,7 +25,10 @@ export const refused: unknown[] = [];
 try {
   s.free();
 } catch (e) {
-  if (e instanceof DoubleFreeError) refused.push(e.name, e instanceof OpenSSLWasmError);
+  if (e instanceof DoubleFreeError) {
+    const name: 'DoubleFreeError' = e.name; // error names are literal types
+    refused.push(name, e instanceof OpenSSLWasmError);
+  }
 }
 // @ts-expect-error a string is not a wasm URL's bytes
 await loadOpenSSL({ wasmBinary: 'openssl.wasm' });
