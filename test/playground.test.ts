@@ -564,6 +564,46 @@ describe('the playground page', () => {
     });
   }
 
+  it('exercises: a prediction answered right and one answered wrong, both checked against the ledger', async () => {
+    const page = await open(undefined, '#scenario=2&step=3');
+    const exercise = byId(page, 'exercise');
+    expect(await exercise.innerText()).toContain('What will it be after SSL_free(c2)?');
+    await exercise.getByRole('button', { name: '1', exact: true }).click();
+    await page.waitForSelector('body[data-busy="false"]');
+    expect(await step(page)).toMatchObject({ step: 4 });
+    const right = byId(page, 'exercise-result');
+    expect(await right.getAttribute('data-correct')).toBe('true');
+    expect(await right.innerText()).toContain('the ledger says “1”');
+    await shot(page, '15-exercise-right');
+
+    await byId(page, 'exercise').getByRole('button', { name: 'your code (a JS call)' }).click();
+    await page.waitForSelector('body[data-busy="false"]');
+    expect(await step(page)).toMatchObject({ step: 5 });
+    const wrong = byId(page, 'exercise-result');
+    expect(await wrong.getAttribute('data-correct')).toBe('false');
+    expect(await wrong.innerText()).toContain('the ledger says “OpenSSL, inside the flush”');
+    expect(await wrong.innerText()).toContain('OpenSSL frees the session');
+    await page.close();
+  });
+
+  it('every scenario asks at least one prediction', async () => {
+    const page = await open();
+    for (const [id, steps] of [
+      ['1', 8],
+      ['2', 6],
+      ['3', 5],
+    ] as const) {
+      await click(page, `scenario-start-${id}`);
+      let asked = 0;
+      for (let k = 1; k <= steps; k++) {
+        asked += await byId(page, 'exercise').count();
+        if (k < steps) await click(page, 'scenario-next');
+      }
+      expect(asked, `scenario ${id}`).toBeGreaterThanOrEqual(1);
+    }
+    await page.close();
+  });
+
   it('a permalink reproduces a mid-scenario state, and the address follows each step', async () => {
     const first = await open();
     await click(first, 'scenario-start-2');

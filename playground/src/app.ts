@@ -52,6 +52,8 @@ export class App {
   private lastLines: CLine[] = [];
   private sel: Selection = { variable: null, connection: null, context: null };
   private scenario: ScenarioRun | null = null;
+  /** The student's prediction for a step, checked once that step has run. */
+  private prediction: { step: number; choice: string } | null = null;
   private readonly diagram: Diagram;
 
   /** Your program: the lines of the editor, and how many of them ran in the current world. */
@@ -605,6 +607,7 @@ export class App {
       body = h(
         'div',
         { class: 'step-body' },
+        this.predictionResult(k, w, run.vars),
         h('p', { 'data-testid': 'scenario-text' }, ...step.body(w, run.vars)),
         step.plainC
           ? h(
@@ -632,12 +635,58 @@ export class App {
           : null,
         // A refused step's quotes are in the error panel already.
         ...(step.mistake ? [] : (step.quotes ?? []).map(renderQuote)),
+        this.predictionQuestion(run, k + 1),
       );
     } catch (error) {
       body = h('p', { class: 'bad' }, `This step could not be described: ${String(error)}`);
     }
     run.body = body;
     this.render();
+  }
+
+  /** The exercise for step `k`, asked now (before it runs): choosing an answer runs the step. */
+  private predictionQuestion(run: ScenarioRun, k: number): HTMLElement | null {
+    const p = run.def.steps[k - 1]?.predict;
+    if (!p) return null;
+    return h(
+      'div',
+      { class: 'exercise', 'data-testid': 'exercise', role: 'group', 'aria-labelledby': `exercise-q-${k}` },
+      h('p', { id: `exercise-q-${k}` }, h('strong', {}, 'Predict the next step: '), p.question),
+      h(
+        'div',
+        { class: 'buttons' },
+        ...p.choices.map((choice, i) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              'data-testid': `exercise-choice-${i}`,
+              onclick: () => {
+                this.prediction = { step: k, choice };
+                this.nextStep();
+              },
+            },
+            choice,
+          ),
+        ),
+      ),
+      h('p', { class: 'hint' }, 'Your answer runs the next step, and the ledger checks it.'),
+    );
+  }
+
+  private predictionResult(k: number, w: World, vars: Vars): HTMLElement | null {
+    const asked = this.prediction;
+    const p = this.scenario?.def.steps[k - 1]?.predict;
+    if (!asked || asked.step !== k || !p) return null;
+    this.prediction = null;
+    const truth = p.answer(w, vars);
+    const right = truth === asked.choice;
+    return h(
+      'div',
+      { class: `exercise-result ${right ? 'right' : 'wrong'}`, 'data-testid': 'exercise-result', 'data-correct': String(right) },
+      h('p', {}, h('strong', {}, right ? 'Right. ' : 'Not quite. '), `You said “${asked.choice}”; the ledger says “${truth}”.`),
+      h('p', {}, p.explain(w, vars)),
+    );
   }
 
   private nextStep(): void {

@@ -10,8 +10,21 @@ export type Vars = Record<string, Variable | ConnectionInfo>;
 
 type Child = Node | string | null;
 
+/**
+ * An exercise asked before a step runs: the student predicts what the step will do, and the answer
+ * is read from the ledger after it ran (never written into the question).
+ */
+export interface Predict {
+  question: string;
+  choices: string[];
+  answer: (w: World, v: Vars) => string;
+  explain: (w: World, v: Vars) => string;
+}
+
 export interface Step {
   title: string;
+  /** Asked at the step before this one. */
+  predict?: Predict;
   run?: (w: World, v: Vars) => void;
   /** A mistake the page refuses on purpose (after `run`); the page checks it changed nothing. */
   mistake?: { run: (w: World, v: Vars) => void; expect: string };
@@ -33,6 +46,23 @@ const code = (text: string): HTMLElement => h('code', {}, text);
 const variable = (v: Vars, name: string): Variable => v[name] as Variable;
 const conn = (v: Vars, name: string): ConnectionInfo => v[name] as ConnectionInfo;
 const refs = (w: World, session: string): number => w.holdersOf(session)?.cReferences ?? 0;
+
+const WHO = ['your code (a JS call)', 'OpenSSL, inside the flush', 'nobody: it leaks'];
+
+/** Who released a session's last reference, as the ledger recorded it. */
+function whoFreed(w: World, session: string): string {
+  const last = w
+    .snapshot()
+    .events.filter((e) => e.session === session && e.op === 'free' && e.refs === 0)
+    .at(-1);
+  if (!last) return WHO[2];
+  return last.cause === 'js' ? WHO[0] : WHO[1];
+}
+
+function sameOrNew(w: World, connection: ConnectionInfo, before: string): string {
+  const now = w.snapshot().connections.find((c) => c.id === connection.id)?.session;
+  return now === before ? 'the same SSL_SESSION object' : 'a new SSL_SESSION';
+}
 
 /** The session the client's new-session callback kept during the last handshake on `ci`. */
 function keptFrom(w: World, ci: ConnectionInfo): Variable {
@@ -87,6 +117,13 @@ const lifecycle: Scenario = {
     },
     {
       title: 'SSL_CTX_add_session: the cache takes its own reference',
+      predict: {
+        question: 's1 owns 2 references. After SSL_CTX_add_session(x1, s1), what will its session’s count be?',
+        choices: ['2', '3', '4'],
+        answer: (w, v) => String(refs(w, variable(v, 's1').session)),
+        explain: () =>
+          'The cache takes a reference of its own (add_session’s man page: “one reference count for the cache”), so 2 + 1. It is OpenSSL’s to release, not yours.',
+      },
       run: (w, v) => w.cacheAdd(w.client, variable(v, 's1')),
       body: (w, v) => [
         `The client context's cache (X1) now holds ${variable(v, 's1').session} too: count ${refs(w, variable(v, 's1').session)} `,
@@ -115,6 +152,12 @@ const lifecycle: Scenario = {
     },
     {
       title: 'The cache lets go: SSL_CTX_flush_sessions',
+      predict: {
+        question: 'You have freed s1 twice and hold nothing. Who will release its session’s last reference?',
+        choices: WHO,
+        answer: (w, v) => whoFreed(w, variable(v, 's1').session),
+        explain: () => 'The cache held the last reference, so the flush (OpenSSL) drops it. The timeline marks it OpenSSL, not JS.',
+      },
       run: (w) => w.flush(w.client, 305),
       body: (_w, v) => [
         `SSL_SESSION_new gives a session OpenSSL's default lifetime of 304 seconds, so a flush at "now + 305" finds `,
@@ -188,6 +231,13 @@ const delayed: Scenario = {
     },
     {
       title: 'The connection ends',
+      predict: {
+        question: 'The free was refused, so the count is still 2 (the X3 cache and c2). What will it be after SSL_free(c2)?',
+        choices: ['0', '1', '2'],
+        answer: (w, v) => String(refs(w, variable(v, 'v').session)),
+        explain: () =>
+          'SSL_free drops exactly the connection’s reference; the cache’s stays. In plain C, after the mistake, this same call would have reached 0 and freed memory the cache still points at.',
+      },
       run: (w, v) => w.freeConnection(conn(v, 'server')),
       body: (w, v) => [
         `SSL_free(${conn(v, 'server').c}) drops the connection's reference: count ${refs(w, variable(v, 'v').session)}, `,
@@ -200,6 +250,13 @@ const delayed: Scenario = {
     },
     {
       title: 'The delayed failure: SSL_CTX_flush_sessions',
+      predict: {
+        question: 'Two hours later the server flushes its cache. Who will free the session?',
+        choices: WHO,
+        answer: (w, v) => whoFreed(w, variable(v, 'v').session),
+        explain: () =>
+          'The cache held the last reference and the flush drops it: OpenSSL frees the session, cleanly, because the ledger refused the mistake.',
+      },
       run: (w) => w.flush(w.tls12, 7201),
       body: (_w, v) => [
         `Two hours later (simulated: "now + 7201") a flush walks the cache and drops expired sessions. It finds `,
@@ -259,6 +316,12 @@ const resumption: Scenario = {
     },
     {
       title: 'TLS 1.2: resumption by session ID',
+      predict: {
+        question: 'The client resumes with its session by ID. Will the new client connection use the same SSL_SESSION or a new one?',
+        choices: ['the same SSL_SESSION object', 'a new SSL_SESSION'],
+        answer: (w, v) => sameOrNew(w, conn(v, 'c12b'), variable(v, 'k12').session),
+        explain: () => 'With session IDs the client and server reuse the very objects they have: no new session on either side.',
+      },
       run: (w, v) => {
         const [c, s] = w.handshake(w.tls12, variable(v, 'k12'));
         v.c12b = c;
@@ -291,6 +354,14 @@ const resumption: Scenario = {
     },
     {
       title: 'TLS 1.3: resumption with the ticket',
+      predict: {
+        question: 'The client resumes with its TLS 1.3 ticket. Will the client end up with the same SSL_SESSION or a new one?',
+        choices: ['the same SSL_SESSION object', 'a new SSL_SESSION'],
+        answer: (_w, v) =>
+          variable(v, 'k13b').session === variable(v, 'k13').session ? 'the same SSL_SESSION object' : 'a new SSL_SESSION',
+        explain: () =>
+          'A TLS 1.3 server sends a fresh ticket on every resumption, and OpenSSL makes a new session for it: resume next time with the newest.',
+      },
       run: (w, v) => {
         const [c, s] = w.handshake(w.tls13, variable(v, 'k13'));
         v.c13b = c;
