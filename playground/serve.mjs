@@ -3,10 +3,12 @@
 // It builds nothing: a missing dist/ is reported with the command that makes it. Used by
 // `npm start` and by test/playground.test.ts (which imports startServer and asks for port 0).
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 
 export const DEFAULT_ROOT = fileURLToPath(new URL('./dist/', import.meta.url));
 export const DEFAULT_PORT = 5173;
@@ -24,6 +26,39 @@ const MIME = {
   '.ico': 'image/x-icon',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/** Types worth compressing (the wasm modules are most of the page's bytes: 2 MB and 3.4 MB raw). */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.wasm', '.svg', '.txt']);
+const ENCODERS = {
+  // Quality 6 compresses the 3.4 MB sanitized module in well under a second; 11 would take many.
+  br: (bytes) => promisify(brotliCompress)(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 6 } }),
+  gzip: (bytes) => promisify(gzip)(bytes, { level: 9 }),
+};
+/** Compressed bodies by encoding, file and modification time: each is made once per server. */
+const compressed = new Map();
+
+/** The encoding to answer with: brotli, else gzip, when the client accepts it (q=0 refuses). */
+function encodingFor(acceptEncoding) {
+  const accepted = new Map();
+  for (const part of String(acceptEncoding ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)).find(Boolean);
+    accepted.set(name, q ? Number(q[1]) : 1);
+  }
+  const ok = (name) => (accepted.get(name) ?? accepted.get('*') ?? 0) > 0;
+  return ok('br') ? 'br' : ok('gzip') ? 'gzip' : null;
+}
+
+async function compressedBody(file, info, encoding) {
+  const key = `${encoding} ${file} ${info.mtimeMs}`;
+  let body = compressed.get(key);
+  if (!body) {
+    body = ENCODERS[encoding](await readFile(file));
+    compressed.set(key, body);
+    body.catch(() => compressed.delete(key));
+  }
+  return body;
+}
 
 /** The file under `root` a URL path names, or null when it would leave `root`. */
 function fileFor(root, urlPath) {
@@ -59,13 +94,21 @@ export async function startServer({ root = DEFAULT_ROOT, port = DEFAULT_PORT, st
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
-    res.writeHead(200, {
+    const headers = {
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': info.size,
       // Hashed assets never change; the page itself is always revalidated.
       'Cache-Control': file.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
       'X-Content-Type-Options': 'nosniff',
-    });
+    };
+    const encoding = COMPRESSIBLE.has(extname(file)) ? encodingFor(req.headers['accept-encoding']) : null;
+    if (COMPRESSIBLE.has(extname(file))) headers.Vary = 'Accept-Encoding';
+    if (encoding) {
+      const body = await compressedBody(file, info, encoding);
+      res.writeHead(200, { ...headers, 'Content-Encoding': encoding, 'Content-Length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': info.size });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
   });

@@ -2,8 +2,10 @@
 // playground), serves it with playground/serve.mjs on a free port, then walks every guided scenario
 // and every misuse button, asserting the references, holders and errors the page shows, with no
 // console error. Screenshots go to test-results/playground/ (git-ignored).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { get, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { type Browser, type ConsoleMessage, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +53,17 @@ async function open(viewport = { width: 1400, height: 1000 }, hash = ''): Promis
 }
 
 const byId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
+
+/** A GET with the bytes as sent (fetch would decompress them). */
+function rawGet(url: string, acceptEncoding: string): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { 'accept-encoding': acceptEncoding } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
 
 async function click(page: Page, id: string): Promise<void> {
   await byId(page, id).click();
@@ -636,6 +649,9 @@ describe('the playground page', () => {
     await click(first, 'act-free');
     await click(first, 'act-free'); // refused: s2 owns nothing any more
     expect(await errorName(first)).toBe('DoubleFreeError');
+    // The page names references by the program's variables: no ledger handle id (H4) anywhere.
+    expect(await first.evaluate(() => document.body.innerText)).not.toMatch(/\bH\d+\b/);
+    expect(await byId(first, 'unchanged').innerText()).toContain('The only number that moved is the ledger');
     const url = first.url();
     expect(new URL(url).hash).toMatch(/^#program=[\w-]+&ran=4$/);
     const lines = await byId(first, 'editor-text').inputValue();
@@ -749,6 +765,26 @@ describe('the playground page', () => {
       expect(seen).toEqual({ text: true, diagram: true, side: true, wide: true });
       await page.screenshot({ path: `${SHOTS}/14-projector-${viewport.width}x${viewport.height}@${scale}x.png` });
       await page.close();
+    }
+  });
+
+  it('serve.mjs sends the wasm modules brotli- or gzip-compressed, with Content-Encoding, and plain to those who ask', async () => {
+    const assets = readdirSync(`${ROOT}playground/dist/assets`).filter((f) => f.endsWith('.wasm'));
+    expect(assets.length).toBe(2); // the release module and the AddressSanitizer one
+    for (const name of assets) {
+      const original = readFileSync(`${ROOT}playground/dist/assets/${name}`);
+      for (const [accept, encoding, decode] of [
+        ['gzip, deflate, br', 'br', brotliDecompressSync],
+        ['gzip', 'gzip', gunzipSync],
+        ['identity', null, (b: Buffer) => b],
+      ] as const) {
+        const { headers, body } = await rawGet(`${server.url}assets/${name}`, accept);
+        expect(headers['content-encoding'] ?? null).toBe(encoding);
+        expect(headers.vary).toBe('Accept-Encoding');
+        expect(Number(headers['content-length'])).toBe(body.length);
+        expect(decode(body).equals(original)).toBe(true);
+        if (encoding) expect(body.length).toBeLessThan(original.length * 0.6);
+      }
     }
   });
 

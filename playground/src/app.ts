@@ -259,7 +259,7 @@ export class App {
         },
       );
     }
-    if (this.failure) this.lineErrors.set(i, errorText(this.failure.error));
+    if (this.failure) this.lineErrors.set(i, this.world.named(errorText(this.failure.error)));
   }
 
   /** A button: in your program, its line is inserted after the last line that ran, and runs. */
@@ -734,8 +734,8 @@ export class App {
     const f = this.failure;
     const unchanged = f?.error instanceof OwnershipError && f.before && f.after && f.before.text === f.after.text;
     this.diagram.render(snap, this.ghosts, this.sel, unchanged ? (f.error as OwnershipError).sessionId : null);
-    renderTimeline(byTestId('timeline'), this.groups, snap.events);
-    renderError(byTestId('error'), this.failure);
+    renderTimeline(byTestId('timeline'), this.groups, snap.events, (t) => w.named(t));
+    renderError(byTestId('error'), this.failure, (t) => w.named(t));
     renderLastLines(byTestId('last-c'), this.lastLines, this.failure);
     renderProgram(byTestId('program'), w.program);
     renderSessionsTable(byTestId('sessions'), snap, this.ghosts);

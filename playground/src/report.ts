@@ -51,7 +51,7 @@ export function renderQuote(q: Quote): HTMLElement {
   );
 }
 
-export function renderError(root: HTMLElement, f: Failure | null): void {
+export function renderError(root: HTMLElement, f: Failure | null, named: (text: string) => string = (t) => t): void {
   if (!f) {
     root.dataset.errorName = '';
     root.dataset.session = '';
@@ -61,7 +61,7 @@ export function renderError(root: HTMLElement, f: Failure | null): void {
   }
   const e = f.error;
   const name = e instanceof Error ? e.name : 'Error';
-  const message = e instanceof Error ? e.message : String(e);
+  const message = named(e instanceof Error ? e.message : String(e));
   root.dataset.errorName = name;
   root.dataset.session = e instanceof OwnershipError ? e.sessionId : '';
   root.classList.add('has-error');
@@ -85,8 +85,9 @@ export function renderError(root: HTMLElement, f: Failure | null): void {
             'data-refused-after': f.after.refused,
           },
           unchanged
-            ? `Nothing changed: ${f.after.summary}; ledger events ${f.before.events} → ${f.after.events}; ` +
-                `refused calls ${f.before.refused} → ${f.after.refused}. The call never reached C.`
+            ? `Nothing changed in OpenSSL: ${f.after.summary}, and no reference event was recorded (still ${f.after.events}). ` +
+                `The call never reached C. The only number that moved is the ledger's count of refused calls, ` +
+                `${f.before.refused} → ${f.after.refused}: that is this refusal.`
             : `Something changed! before: ${f.before.text} after: ${f.after.text}`,
         ),
   );
@@ -173,10 +174,11 @@ export function renderSessionsTable(root: HTMLElement, snap: Snapshot, ghosts: S
     });
   fill(
     root,
+    rows.length ? h('p', { class: 'table-cue', 'aria-hidden': 'true' }, '⇆ swipe the table sideways for more columns') : null,
     rows.length
       ? h(
           'div',
-          { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'sessions' },
+          { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'sessions, scrolls sideways' },
           h(
             'table',
             { 'data-testid': 'sessions-table' },
@@ -223,10 +225,11 @@ export function renderConnectionsTable(root: HTMLElement, snap: Snapshot): void 
   );
   fill(
     root,
+    rows.length ? h('p', { class: 'table-cue', 'aria-hidden': 'true' }, '⇆ swipe the table sideways for more columns') : null,
     rows.length
       ? h(
           'div',
-          { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'connections' },
+          { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'connections, scrolls sideways' },
           h(
             'table',
             { 'data-testid': 'connections-table' },

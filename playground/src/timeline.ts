@@ -26,7 +26,12 @@ const OP_TEXT: Record<LedgerEvent['op'], string> = {
   created: 'created a session',
 };
 
-export function renderTimeline(root: HTMLElement, groups: ActionGroup[], events: LedgerEvent[]): void {
+export function renderTimeline(
+  root: HTMLElement,
+  groups: ActionGroup[],
+  events: LedgerEvent[],
+  named: (text: string) => string = (t) => t,
+): void {
   const items = [...groups].reverse().map((g, i) => {
     const mine = events.filter((e) => e.seq > g.from && e.seq <= g.to);
     const lines = g.lines.filter((l) => l.text !== '');
@@ -46,14 +51,14 @@ export function renderTimeline(root: HTMLElement, groups: ActionGroup[], events:
       ),
       lines.length ? h('pre', { class: 'group-code' }, lines.map((l) => l.text).join('\n')) : null,
       mine.length
-        ? h('ol', { class: 'events' }, ...mine.map(renderEvent))
+        ? h('ol', { class: 'events' }, ...mine.map((e) => renderEvent(e, named)))
         : h('p', { class: 'no-events' }, g.error ? 'no ledger event: the call was refused before reaching C' : 'no reference changed'),
     );
   });
   fill(root, items.length ? h('ol', { class: 'groups' }, ...items) : h('p', { class: 'empty' }, 'Nothing has happened yet.'));
 }
 
-function renderEvent(e: LedgerEvent): HTMLElement {
+function renderEvent(e: LedgerEvent, named: (text: string) => string): HTMLElement {
   const freed = e.op === 'free' && e.refs === 0;
   return h(
     'li',
@@ -74,6 +79,6 @@ function renderEvent(e: LedgerEvent): HTMLElement {
     ' → refs ',
     h('b', {}, e.refs),
     freed ? h('span', { class: 'freed-note' }, ' (memory released)') : null,
-    h('span', { class: 'via' }, ` · in ${e.via}${e.holder ? ` · holder ${e.holder}` : ''}`),
+    h('span', { class: 'via' }, named(` · in ${e.via}${e.holder ? ` · holder ${e.holder}` : ''}`)),
   );
 }

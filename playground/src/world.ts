@@ -625,6 +625,14 @@ export class World {
   }
 
   /** The page's proof that a refused call changed nothing: every session's counts and holders, and the event count. */
+  /**
+   * The text with the ledger's handle ids ("handle H8", "H8") replaced by the variable that holds
+   * them ("s2"): the page names references by the program's variables, and H ids appear nowhere else.
+   */
+  named(text: string): string {
+    return text.replace(/\b(?:handle )?(H\d+)\b/g, (all, id: string) => this.variables.find((v) => v.handleId === id)?.name ?? all);
+  }
+
   fingerprint(): { text: string; events: number; refused: number; summary: string } {
     const s = this.snapshot();
     const parts = s.sessions.map(
