@@ -148,6 +148,10 @@ export interface Exports {
   osw_ssl_peer_chain_der(ssl: SslPtr, i: number, outlen: OutPtr): BytePtr;
   osw_ctx_set_keylog(ctx: CtxPtr, on: number): void;
   osw_trace_pending_site(): number;
+  SSL_write_early_data(ssl: SslPtr, buf: BytePtr, n: number, written: OutPtr): number;
+  SSL_read_early_data(ssl: SslPtr, buf: BytePtr, n: number, read: OutPtr): number;
+  SSL_get_early_data_status(ssl: SslPtr): number;
+  SSL_CTX_set_max_early_data(ctx: CtxPtr, n: number): number;
 }
 
 /** Every export name, checked against `Exports` by the compiler in both directions. */
@@ -272,4 +276,8 @@ export const EXPORT_NAMES = Object.keys({
   osw_ssl_peer_chain_der: 1,
   osw_ctx_set_keylog: 1,
   osw_trace_pending_site: 1,
+  SSL_write_early_data: 1,
+  SSL_read_early_data: 1,
+  SSL_get_early_data_status: 1,
+  SSL_CTX_set_max_early_data: 1,
 } satisfies Record<keyof Exports, 1>) as (keyof Exports)[];

@@ -28,6 +28,8 @@ const SSL_ERROR_ZERO_RETURN = 6;
 const SSL_SENT_SHUTDOWN = 1;
 const SSL_RECEIVED_SHUTDOWN = 2;
 const CHUNK = 16384;
+const SSL_READ_EARLY_DATA_SUCCESS = 1;
+const SSL_READ_EARLY_DATA_FINISH = 2;
 
 export class Connection {
   /** "C1": how the ledger names this connection when it holds a session. */
@@ -37,6 +39,10 @@ export class Connection {
   readonly ptr: SslPtr;
   private freed = false;
   private done = false;
+  private started = false;
+  /** Server: SSL_read_early_data reported the end of the early data. */
+  private earlyRead = false;
+  private earlyChunks: Uint8Array[] = [];
   private failure: Error | null = null;
   private peerClosed = false;
   private readonly dropHolders: () => void;
@@ -190,6 +196,8 @@ export class Connection {
       'handshake',
       (ssl) => {
         const b = this.rt.b;
+        this.started = true;
+        if (this.role === 'server' && this.context.acceptsEarlyData && !this.earlyRead && !this.readEarlyData(ssl)) return false;
         const ret = b.x.SSL_do_handshake(ssl);
         if (ret === 1) {
           this.done = true;
@@ -205,6 +213,73 @@ export class Connection {
       },
       true,
     );
+  }
+
+  /** Server, inside a handshake step: reads early data until OpenSSL says it is over (true) or needs bytes (false). */
+  private readEarlyData(ssl: SslPtr): boolean {
+    const b = this.rt.b;
+    const buf = b.alloc(CHUNK, `SSL_read_early_data (${this.id})`);
+    try {
+      for (;;) {
+        const ret = b.x.SSL_read_early_data(ssl, buf, CHUNK, b.out[0]);
+        if (ret === SSL_READ_EARLY_DATA_SUCCESS) {
+          this.earlyChunks.push(b.copyOut(buf, b.readU32(b.out[0])));
+          continue;
+        }
+        if (ret === SSL_READ_EARLY_DATA_FINISH) {
+          this.earlyRead = true;
+          return true;
+        }
+        const err = b.x.SSL_get_error(ssl, 0);
+        if (err === SSL_ERROR_WANT_READ || err === SSL_ERROR_WANT_WRITE) {
+          b.clearErrors();
+          return false;
+        }
+        return this.fail('SSL_read_early_data', ssl);
+      }
+    } finally {
+      b.x.osw_free(buf);
+    }
+  }
+
+  /**
+   * Client, before the handshake starts: sends `data` as TLS 1.3 early data (0-RTT) with the
+   * ClientHello (SSL_write_early_data). Needs a session to resume whose maxEarlyData is at least
+   * data's length. Whether the server took it is earlyDataStatus once the handshake completed.
+   */
+  writeEarlyData(data: Uint8Array | string): void {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('writeEarlyData: expected a Uint8Array or string');
+    if (this.role !== 'client') throw new InvalidArgumentError(`writeEarlyData: ${this.id} is a server connection`);
+    if (this.started) throw new InvalidArgumentError(`writeEarlyData: the handshake of ${this.id} has started; early data goes first`);
+    const b = this.rt.b;
+    const max = this.rt.guard(() => {
+      const p = b.x.SSL_get_session(this.live('writeEarlyData'));
+      return p === 0 ? 0 : b.x.SSL_SESSION_get_max_early_data(p);
+    });
+    if (bytes.length === 0 || bytes.length > max) {
+      throw new InvalidArgumentError(
+        `writeEarlyData: ${bytes.length} bytes, but the session set on ${this.id} allows ${max} bytes of early data (a TLS 1.3 session from a server that accepts early data)`,
+      );
+    }
+    this.step('writeEarlyData', (ssl) => {
+      b.withBytes(bytes, (p, n) => {
+        if (b.x.SSL_write_early_data(ssl, p, n, b.out[0]) !== 1) this.fail('SSL_write_early_data', ssl);
+      });
+    });
+  }
+
+  /** Server: the early data received (0-RTT), once; empty when none (or already taken). */
+  takeEarlyData(): Uint8Array {
+    const out = concat(this.earlyChunks);
+    this.earlyChunks = [];
+    return out;
+  }
+
+  /** SSL_get_early_data_status: whether early data was sent and what the server did with it. */
+  get earlyDataStatus(): 'not sent' | 'rejected' | 'accepted' {
+    const status = this.rt.guard(() => this.rt.b.x.SSL_get_early_data_status(this.live('earlyDataStatus')));
+    return status === 2 ? 'accepted' : status === 1 ? 'rejected' : 'not sent';
   }
 
   get isHandshakeDone(): boolean {

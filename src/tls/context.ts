@@ -62,6 +62,11 @@ export interface ContextOptions {
   tickets?: boolean;
   /** Server: TLS 1.3 tickets per handshake (OpenSSL's default: 2). */
   numTickets?: number;
+  /**
+   * Server: accept TLS 1.3 early data (0-RTT) up to this many bytes (true: 16384), advertised in the
+   * tickets it issues. OpenSSL's anti-replay stays on: a ticket's early data is accepted once.
+   */
+  acceptEarlyData?: boolean | number;
   /** Server: the session id context (default "openssl-session-wasm"). */
   sessionIdContext?: string;
 }
@@ -132,6 +137,8 @@ export class Context {
   private readonly dropHolders: () => void;
   /** Whether peers' certificates are verified. */
   verifies = false;
+  /** Server: whether connections read early data (0-RTT) before completing their handshake. */
+  acceptsEarlyData = false;
   /** @internal Set while OpenSSL runs this context's code from JS (its callbacks may not free it). */
   busy = 0;
   /** Removal-callback views expire when the callback returns. */
@@ -225,6 +232,14 @@ export class Context {
       check(b.withString(sid, (p, n) => b.x.SSL_CTX_set_session_id_context(this.ptr, p, n)) === 1, 'SSL_CTX_set_session_id_context');
       if (o.tickets === false) b.x.osw_ctx_set_options(this.ptr, SSL_OP_NO_TICKET);
       if (o.numTickets !== undefined) check(b.x.SSL_CTX_set_num_tickets(this.ptr, o.numTickets) === 1, 'SSL_CTX_set_num_tickets');
+      if (o.acceptEarlyData !== undefined && o.acceptEarlyData !== false) {
+        const max = o.acceptEarlyData === true ? 16384 : o.acceptEarlyData;
+        if (!Number.isInteger(max) || max < 1 || max > 0x7fffffff) {
+          throw new InvalidArgumentError('createContext: acceptEarlyData must be true or a byte count from 1 to 2^31-1');
+        }
+        check(b.x.SSL_CTX_set_max_early_data(this.ptr, max) === 1, 'SSL_CTX_set_max_early_data');
+        this.acceptsEarlyData = true;
+      }
     }
     if (o.sessionCacheMode !== undefined) this.sessionCacheMode = o.sessionCacheMode;
     if (o.sessionCacheSize !== undefined) this.sessionCacheSize = o.sessionCacheSize;

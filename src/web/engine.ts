@@ -83,12 +83,24 @@ export class TLSEngine {
   sessionListener: ((session: Session) => void) | null = null;
 
   /** Attaches both sides and starts the handshake (a client sends its ClientHello now). */
-  start(lower: Lower, upper: Upper): Promise<void> {
+  start(lower: Lower, upper: Upper, earlyData?: Uint8Array): Promise<void> {
     this.lower = lower;
     this.upper = upper;
+    if (earlyData !== undefined) {
+      try {
+        this.connection.writeEarlyData(earlyData);
+        this.earlyData = earlyData;
+      } catch (error) {
+        this.fail(error);
+        return this.secure;
+      }
+    }
     this.advance();
     return this.secure;
   }
+
+  /** Client: early data sent with the ClientHello, resent after the handshake if the server rejected it. */
+  private earlyData: Uint8Array | null = null;
 
   get isSecure(): boolean {
     return this.state !== 'handshaking' || (this.failure === null && this.connection.isHandshakeDone);
@@ -252,8 +264,18 @@ export class TLSEngine {
       if (this.state === 'handshaking') {
         const done = this.connection.handshake();
         this.flush()?.catch(() => {});
+        if (this.connection.role === 'server') {
+          const early = this.connection.takeEarlyData(); // 0-RTT data, before the handshake completes
+          if (early.length > 0 && !this.upper.push(early)) this.lower.pause();
+        }
         if (!done) return;
         this.state = 'open';
+        if (this.earlyData && this.connection.earlyDataStatus === 'rejected') {
+          // The server did not process it: it is sent again, now as ordinary data.
+          this.connection.write(this.earlyData);
+          this.flush()?.catch(() => {});
+        }
+        this.earlyData = null;
         this.resolveSecure();
       }
       this.deliver();

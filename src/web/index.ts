@@ -5,4 +5,5 @@
  */
 
 export { bunConnect } from './bun.js';
+export { MemorySessionStore, type SessionStore, type StoredSession, StoredSessions, sessionKey } from './session-store.js';
 export { type AcceptOptions, accept, type ByteTransport, type ConnectOptions, connect, TLSStream } from './stream.js';

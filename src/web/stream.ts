@@ -8,6 +8,7 @@ import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
 import type { Context } from '../tls/context.js';
 import { type Lower, TLSEngine } from './engine.js';
+import type { StoredSessions } from './session-store.js';
 
 /** A bidirectional byte stream: what `Deno.connect`, `cloudflare:sockets` connect() and the adapters give. */
 export interface ByteTransport {
@@ -26,6 +27,19 @@ export interface ConnectOptions {
   session?: Session | SessionView;
   /** Protocols to offer (overrides the context's). */
   alpn?: string[];
+  /**
+   * Resume from a store and keep the sessions this connection receives in it, under `key`
+   * (sessionKey(host, port, alpn)). An explicit `session` is offered instead of the stored one.
+   */
+  store?: { sessions: StoredSessions; key: string };
+  /**
+   * TLS 1.3 early data (0-RTT), sent with the ClientHello when the session offered allows it
+   * (its maxEarlyData). Early data can be replayed by an attacker: send only what is safe to
+   * repeat (an idempotent request). If the server rejects it, it is sent again after the
+   * handshake; `connection.earlyDataStatus` says which happened. Without a session that allows
+   * it, early data is refused (InvalidArgumentError) and nothing is sent.
+   */
+  earlyData?: Uint8Array | string;
 }
 
 export interface AcceptOptions {
@@ -47,7 +61,7 @@ export class TLSStream {
   readonly engine: TLSEngine;
 
   /** @internal */
-  constructor(engine: TLSEngine, transport: ByteTransport) {
+  constructor(engine: TLSEngine, transport: ByteTransport, earlyData?: Uint8Array) {
     this.engine = engine;
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     this.readable = new ReadableStream<Uint8Array>(
@@ -66,23 +80,27 @@ export class TLSStream {
       abort: (reason) => engine.destroy(reason ?? new TransportError('the plaintext writable was aborted')),
     });
     let readableDone = false;
-    void engine.start(webLower(transport, engine), {
-      push: (bytes) => {
-        if (readableDone) return true;
-        controller.enqueue(bytes);
-        return (controller.desiredSize ?? 0) > 0;
+    void engine.start(
+      webLower(transport, engine),
+      {
+        push: (bytes) => {
+          if (readableDone) return true;
+          controller.enqueue(bytes);
+          return (controller.desiredSize ?? 0) > 0;
+        },
+        end: () => {
+          if (readableDone) return;
+          readableDone = true;
+          controller.close();
+        },
+        error: (error) => {
+          if (readableDone) return;
+          readableDone = true;
+          controller.error(error);
+        },
       },
-      end: () => {
-        if (readableDone) return;
-        readableDone = true;
-        controller.close();
-      },
-      error: (error) => {
-        if (readableDone) return;
-        readableDone = true;
-        controller.error(error);
-      },
-    });
+      earlyData,
+    );
   }
 
   /** The Connection inside (protocol, cipher, sessionReused, getSession()...). */
@@ -136,15 +154,26 @@ export async function connect(options: ConnectOptions): Promise<TLSStream> {
       'connect: the context verifies the server, so give `servername`: the name its certificate must carry (also sent as SNI)',
     );
   }
-  const connection = newConnectionOrRelease(transport, () =>
-    context.newConnection({
-      ...(options.servername !== undefined ? { hostname: options.servername } : {}),
-      ...(options.session !== undefined ? { session: options.session } : {}),
-      ...(options.alpn !== undefined ? { alpn: options.alpn } : {}),
-    }),
-  );
-  const stream = new TLSStream(new TLSEngine(connection), transport);
-  await stream.engine.secure;
+  const { store } = options;
+  const stored = store && options.session === undefined ? await store.sessions.take(store.key) : null;
+  const session = options.session ?? stored ?? undefined;
+  let connection: Connection;
+  try {
+    connection = newConnectionOrRelease(transport, () =>
+      context.newConnection({
+        ...(options.servername !== undefined ? { hostname: options.servername } : {}),
+        ...(session !== undefined ? { session } : {}),
+        ...(options.alpn !== undefined ? { alpn: options.alpn } : {}),
+      }),
+    );
+  } finally {
+    stored?.free(); // the connection took its own reference (SSL_set_session)
+  }
+  const engine = new TLSEngine(connection);
+  if (store) engine.sessionListener = (s) => void store.sessions.keep(store.key, s).catch(() => {});
+  const early = options.earlyData === undefined ? undefined : plainBytes(options.earlyData);
+  const stream = new TLSStream(engine, transport, early);
+  await engine.secure;
   return stream;
 }
 

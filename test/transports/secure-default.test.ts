@@ -1,22 +1,17 @@
 // Secure by default: a client verifies its server (and the name whenever one is given) unless it
 // says `verify: false`; with neither `ca` nor `verify: false` it is refused, saying how to choose.
 import { rootCertificates } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, loadOpenSSL, type OpenSSL, TLSError } from '../../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, type OpenSSL, TLSError } from '../../dist/index.js';
 import * as web from '../../dist/web/index.js';
+import { useOpenSSL } from './fixture.js';
 
-let ossl: OpenSSL;
-let cert: { certificate: string; privateKey: string };
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
-  cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
-});
-afterAll(() => ossl.ledger.assertNoLeaks());
+const fx = useOpenSSL();
 
 function handshakeError(client: ReturnType<OpenSSL['createContext']>, hostname?: string): unknown {
-  const server = ossl.createContext({ role: 'server', ...cert });
+  const server = fx.ossl.createContext({ role: 'server', ...fx.cert });
   try {
-    const pair = ossl.connectInMemory(client, server, hostname === undefined ? {} : { hostname });
+    const pair = fx.ossl.connectInMemory(client, server, hostname === undefined ? {} : { hostname });
     pair.free();
     return null;
   } catch (error) {
@@ -35,7 +30,7 @@ describe('client contexts are secure by default', () => {
     ]) {
       let error: unknown;
       try {
-        ossl.createContext(options);
+        fx.ossl.createContext(options);
       } catch (e) {
         error = e;
       }
@@ -43,11 +38,11 @@ describe('client contexts are secure by default', () => {
       expect((error as Error).message).toMatch(/needs `ca`/);
       expect((error as Error).message).toMatch(/verify: false/);
     }
-    ossl.ledger.assertNoLeaks();
+    fx.ossl.ledger.assertNoLeaks();
   });
 
   it('a client with ca verifies by default and checks the hostname it is given', () => {
-    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
+    const client = fx.ossl.createContext({ role: 'client', ca: fx.cert.certificate });
     expect(client.verifies).toBe(true);
     expect(handshakeError(client, 'localhost')).toBeNull();
     const mismatch = handshakeError(client, 'wrong.example');
@@ -57,7 +52,7 @@ describe('client contexts are secure by default', () => {
   });
 
   it('verify: false is the explicit way out: no ca needed, an unknown certificate is accepted', () => {
-    const client = ossl.createContext({ role: 'client', verify: false });
+    const client = fx.ossl.createContext({ role: 'client', verify: false });
     expect(client.verifies).toBe(false);
     expect(handshakeError(client, 'any.name')).toBeNull();
     client.free();
@@ -65,7 +60,7 @@ describe('client contexts are secure by default', () => {
 
   it("Node's public roots (tls.rootCertificates) load as ca, and do not trust a self-signed server", () => {
     expect(rootCertificates.length).toBeGreaterThan(100);
-    const client = ossl.createContext({ role: 'client', ca: [...rootCertificates] });
+    const client = fx.ossl.createContext({ role: 'client', ca: [...rootCertificates] });
     const error = handshakeError(client, 'localhost');
     expect(error).toBeInstanceOf(TLSError);
     expect((error as TLSError).verifyResult).toBe(18); // X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
@@ -73,7 +68,7 @@ describe('client contexts are secure by default', () => {
   });
 
   it('connect() with a verifying context and no servername is refused, and the transport is released', async () => {
-    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
+    const client = fx.ossl.createContext({ role: 'client', ca: fx.cert.certificate });
     let cancelled = false;
     const transport = {
       readable: new ReadableStream<Uint8Array>({
