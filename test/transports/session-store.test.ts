@@ -2,7 +2,6 @@
 // lifetime respected, a TLS 1.3 ticket used once, a TLS 1.2 session reused until it expires,
 // against a Node tls server on 127.0.0.1.
 import { describe, expect, it } from 'vitest';
-import type { OpenSSL } from '../../dist/index.js';
 import { openTCP } from '../../dist/node/index.js';
 import { connect, MemorySessionStore, StoredSessions, sessionKey } from '../../dist/web/index.js';
 import { nodeTlsServer } from '../interop/peers.js';
