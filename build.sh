@@ -28,7 +28,7 @@ if ! command -v emcc >/dev/null; then
 fi
 # Debian's emcc needs Debian's acorn; with a Node that is not Debian's it is only found through NODE_PATH.
 if [ -d /usr/share/nodejs/acorn ]; then export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"; fi
-emcc_version=$(emcc --version 2>/dev/null | head -1)
+emcc_version=$(emcc --version 2>/dev/null | sed -n 1p)   # sed reads it all: with head, emcc can die of SIGPIPE and pipefail stops the build
 say "emcc: $emcc_version ($(command -v emcc))"
 
 # ---- OpenSSL's static libraries, cached by everything that changes them --------------------------

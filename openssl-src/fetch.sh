@@ -77,11 +77,11 @@ if command -v apt-get >/dev/null; then
   uri=""
   for f in /etc/apt/sources.list.d/*.sources; do
     [ -f "$f" ] || continue
-    uri=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i}' "$f" | grep -v -- '-security' | head -1)
+    uri=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i}' "$f" | grep -v -- '-security' | sed -n 1p)
     [ -n "$uri" ] && break
   done
   if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' /etc/apt/sources.list | grep -v -- '-security' | head -1)
+    uri=$(awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' /etc/apt/sources.list | grep -v -- '-security' | sed -n 1p)
   fi
   if [ -n "$uri" ]; then
     say "trying Debian's source archive (suite $OPENSSL_DEBIAN_SUITE, from this machine's apt configuration)"
