@@ -4,38 +4,22 @@
 // Worker; Node bundles run in Node; the Worker bundle runs in workerd. The tools come from
 // test/runtimes/bundlers/package.json (installed here once per lock, outside the package's own
 // dependencies). Every build must print no warning.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectPageAndWorkerPassed, launchChromium, openReport } from './chromium.js';
-import { type Consumer, installPackedConsumer } from './consumer.js';
+import { type Consumer, ensureFixtureTools, fixtures, installPackedConsumer, tool } from './consumer.js';
 import { bin, expectScenarioPassed, runtimesDir, type ScenarioResult, summary } from './harness.js';
 import { serveDirectory } from './static-server.js';
-
-const fixtures = join(runtimesDir, 'bundlers');
-const tools = join(fixtures, 'node_modules');
-const tool = (name: string): string => join(tools, '.bin', name);
-
-/** Installs the fixtures' tools with npm ci when their lock changed since the last install. */
-function ensureTools(): void {
-  const lock = readFileSync(join(fixtures, 'package-lock.json'));
-  const stamp = join(tools, '.osw-lock-sha256');
-  const digest = createHash('sha256').update(lock).digest('hex');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
-  // Install scripts stay off: esbuild, workerd and Parcel's native parts come as platform packages.
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: fixtures, stdio: 'inherit', timeout: 600_000 });
-  writeFileSync(stamp, digest);
-}
 
 let consumer: Consumer;
 let app: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  ensureTools();
+  ensureFixtureTools();
   consumer = installPackedConsumer('osw-bundlers-');
   app = consumer.app;
   cpSync(join(fixtures, 'app'), app, { recursive: true });

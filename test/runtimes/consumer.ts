@@ -1,10 +1,11 @@
 // A consumer project with the package installed from its own tarball (`npm pack`, then
 // `npm install <tarball>` offline: the package has no dependencies), as a user gets it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root } from './harness.js';
+import { root, runtimesDir } from './harness.js';
 
 export interface PackResult {
   filename: string;
@@ -33,4 +34,20 @@ export function installPackedConsumer(prefix: string): Consumer {
     encoding: 'utf8',
   });
   return { scratch, app, packed };
+}
+
+/** The consumer-side tools (bundlers, workerd, package linters): test/runtimes/bundlers/package.json. */
+export const fixtures = join(runtimesDir, 'bundlers');
+export const tools = join(fixtures, 'node_modules');
+export const tool = (name: string): string => join(tools, '.bin', name);
+
+/** Installs the fixtures' tools with npm ci when their lock changed since the last install. */
+export function ensureFixtureTools(): void {
+  const lock = readFileSync(join(fixtures, 'package-lock.json'));
+  const stamp = join(tools, '.osw-lock-sha256');
+  const digest = createHash('sha256').update(lock).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  // Install scripts stay off: esbuild, workerd and Parcel's native parts come as platform packages.
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: fixtures, stdio: 'inherit', timeout: 600_000 });
+  writeFileSync(stamp, digest);
 }

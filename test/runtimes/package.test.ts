@@ -3,8 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installPackedConsumer, type PackResult } from './consumer.js';
+import { ensureFixtureTools, installPackedConsumer, type PackResult, tool } from './consumer.js';
 import { bin, denoEnv, expectScenarioPassed, root, runCli, runtimesDir, summary } from './harness.js';
 
 let scratch: string;
@@ -54,6 +55,35 @@ describe('the packed package', () => {
     const modes = Object.fromEntries(packed.files.map((f) => [f.path, (f.mode & 0o777).toString(8)]));
     expect(Object.entries(modes).filter(([path, mode]) => mode !== (path === 'dist/node/cli.js' ? '755' : '644'))).toEqual([]);
   });
+
+  it('publint finds nothing to fix, and are-the-types-wrong resolves every entry under node16 and bundler', () => {
+    ensureFixtureTools();
+    const publint = spawnSync(tool('publint'), ['run', '--strict', join(app, 'node_modules/openssl-session-wasm')], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(`${publint.stdout}${publint.stderr}`).toContain('All good!');
+    expect(publint.status).toBe(0);
+    // ESM only: the CommonJS resolutions are out of scope; openssl.wasm is an asset, not a module.
+    const attw = spawnSync(
+      tool('attw'),
+      [join(scratch, packed.filename), '--profile', 'esm-only', '--exclude-entrypoints', './openssl.wasm', '--format', 'table-flipped'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(attw.status, `${attw.stdout}${attw.stderr}`).toBe(0);
+    const rows = stripVTControlCharacters(attw.stdout)
+      .split('\n')
+      .filter((line) => line.startsWith('│ "openssl-session-wasm'))
+      .map((line) => line.split('│').map((cell) => cell.trim()));
+    expect(rows.map((cells) => cells[1])).toEqual(
+      ['""', '"/inline"', '"/node"', '"/web"', '"/package.json"'].map((sub) => `"openssl-session-wasm${sub.slice(1, -1)}"`),
+    );
+    for (const cells of rows)
+      expect(
+        [cells[2], cells[3]].every((cell) => cell.startsWith('🟢')),
+        cells.join(' | '),
+      ).toBe(true);
+  }, 300_000);
 
   it('installed from the tarball, runs the scenario in Node, imported by name', () => {
     const result = runCli(process.execPath, ['by-name.mjs'], { cwd: app });
