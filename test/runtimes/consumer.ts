@@ -41,13 +41,21 @@ export const fixtures = join(runtimesDir, 'bundlers');
 export const tools = join(fixtures, 'node_modules');
 export const tool = (name: string): string => join(tools, '.bin', name);
 
-/** Installs the fixtures' tools with npm ci when their lock changed since the last install. */
+/**
+ * Installs the fixtures' tools with npm ci when their lock changed since the last install. Suites
+ * run in parallel: the check and the install happen under one lock, so only one of them installs.
+ */
 export function ensureFixtureTools(): void {
-  const lock = readFileSync(join(fixtures, 'package-lock.json'));
+  const digest = createHash('sha256')
+    .update(readFileSync(join(fixtures, 'package-lock.json')))
+    .digest('hex');
   const stamp = join(tools, '.osw-lock-sha256');
-  const digest = createHash('sha256').update(lock).digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
   // Install scripts stay off: esbuild, workerd and Parcel's native parts come as platform packages.
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: fixtures, stdio: 'inherit', timeout: 600_000 });
-  writeFileSync(stamp, digest);
+  const install = `[ "$(cat '${stamp}' 2>/dev/null)" = ${digest} ] || { npm ci --no-audit --no-fund --ignore-scripts && printf %s ${digest} > '${stamp}'; }`;
+  execFileSync('flock', [join(tmpdir(), 'openssl-session-wasm-fixture-tools.lock'), 'bash', '-c', install], {
+    cwd: fixtures,
+    stdio: 'inherit',
+    timeout: 600_000,
+  });
 }
