@@ -5,12 +5,18 @@
  * resumption, free) with the ledger's events as a table; `--json` prints the events for machines.
  */
 import { type LedgerEvent, loadOpenSSL, NotOwnedError } from '../index.js';
+import { destination, startBridge } from './bridge.js';
 
 const HELP = `openssl-session-wasm — OpenSSL 3.5 in WebAssembly, with every SSL_SESSION reference on the record
 
 Usage:
   openssl-session-wasm demo [--json]   narrate a session's life: handshake, session, up_ref, cache,
                                        resumption, free — then print the ledger's events
+  openssl-session-wasm bridge --listen HOST:PORT --allow HOST:PORT[,HOST:PORT...]
+                                       a WebSocket-to-TCP bridge for pages that run TLS themselves
+                                       (ws://HOST:PORT/?to=DEST): relays only to the allowed
+                                       destinations; [--max-tunnels N] [--max-per-client N]
+                                       [--idle-timeout SECONDS]
   openssl-session-wasm --help          this text
 
 In the table, "js" rows are calls this program made; "openssl" rows are references OpenSSL took or
@@ -127,11 +133,42 @@ function table(events: LedgerEvent[]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
 }
 
+/** `bridge --listen host:port --allow a:1,b:2`: runs until SIGINT/SIGTERM. */
+async function bridge(argv: string[]): Promise<void> {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const listen = destination(value('--listen') ?? '127.0.0.1:8080', 0);
+  const colon = listen.lastIndexOf(':');
+  const allow = (value('--allow') ?? '').split(',').filter((d) => d !== '');
+  const maxTunnels = value('--max-tunnels');
+  const idle = value('--idle-timeout');
+  const perClient = value('--max-per-client');
+  const running = await startBridge({
+    host: listen.slice(0, colon).replace(/^\[|\]$/g, ''),
+    port: Number(listen.slice(colon + 1)),
+    allow,
+    ...(maxTunnels !== undefined ? { maxTunnels: Number(maxTunnels) } : {}),
+    ...(idle !== undefined ? { idleTimeoutMs: Number(idle) * 1000 } : {}),
+    ...(perClient !== undefined ? { maxTunnelsPerClient: Number(perClient) } : {}),
+  });
+  console.log(`bridge listening on ${listen.slice(0, colon)}:${running.port}, relaying only to ${allow.map(destination).join(', ')}`);
+  const stop = (): void => void running.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h') || args.length === 0) {
   console.log(HELP);
 } else if (args[0] === 'demo') {
   demo(args.includes('--json')).catch((error: unknown) => {
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+    process.exit(1);
+  });
+} else if (args[0] === 'bridge') {
+  bridge(args.slice(1)).catch((error: unknown) => {
     console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
     process.exit(1);
   });

@@ -5,5 +5,7 @@
  */
 
 export { bunConnect } from './bun.js';
+export { IndexedDBSessionStore } from './indexeddb-store.js';
 export { MemorySessionStore, type SessionStore, type StoredSession, StoredSessions, sessionKey } from './session-store.js';
 export { type AcceptOptions, accept, type ByteTransport, type ConnectOptions, connect, TLSStream } from './stream.js';
+export { type WebSocketTransportOptions, websocketTransport } from './websocket.js';

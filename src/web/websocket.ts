@@ -1,0 +1,84 @@
+/**
+ * A WebSocket tunnel as a byte pair, for browsers (which have no raw sockets): the page runs TLS
+ * itself and the bridge (openssl-session-wasm bridge, node/bridge.ts) relays the ciphertext to
+ * one allow-listed host:port. `url` is the bridge's, with the destination: ws://127.0.0.1:8080/?to=example.com:443.
+ */
+import { TransportError } from '../errors.js';
+import type { ByteTransport } from './stream.js';
+
+/** The part of the WebSocket API the tunnel uses (the browser's, Deno's, Bun's, or the ws package's). */
+interface SocketLike {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: string, listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
+}
+type SocketConstructor = new (url: string) => SocketLike;
+
+export interface WebSocketTransportOptions {
+  /** The WebSocket class (default: globalThis.WebSocket; in Node 20, pass the ws package's). */
+  WebSocket?: SocketConstructor;
+  /** Bytes queued in the WebSocket before writes wait (default 1 MiB). */
+  maxBuffered?: number;
+}
+
+/** Opens a tunnel through a bridge; resolves once the WebSocket is open. */
+export async function websocketTransport(url: string | URL, options: WebSocketTransportOptions = {}): Promise<ByteTransport> {
+  const Socket = options.WebSocket ?? (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
+  if (!Socket) throw new TransportError('websocketTransport: no WebSocket in this runtime (pass options.WebSocket)');
+  const maxBuffered = options.maxBuffered ?? 1 << 20;
+  const ws = new Socket(String(url));
+  ws.binaryType = 'arraybuffer';
+  let input!: ReadableStreamDefaultController<Uint8Array>;
+  let done = false;
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      input = c;
+    },
+    cancel() {
+      done = true;
+      ws.close(1000);
+    },
+  });
+  // The bridge sends "open" (a text frame) once it reached the destination; a refusal is a close.
+  let opened = false;
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener('message', (e) => {
+      if (!opened && e.data === 'open') {
+        opened = true;
+        resolve();
+      }
+    });
+    ws.addEventListener('close', (e) => reject(new TransportError(`the bridge refused the tunnel: ${e.code} ${e.reason ?? ''}`.trim())));
+    ws.addEventListener('error', () => reject(new TransportError(`could not open the tunnel ${String(url)}`)));
+  });
+  ws.addEventListener('message', (e) => {
+    if (done) return;
+    const data = e.data;
+    if (data instanceof ArrayBuffer) input.enqueue(new Uint8Array(data));
+    else if (ArrayBuffer.isView(data)) input.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+  });
+  ws.addEventListener('close', (e) => {
+    if (done) return;
+    done = true;
+    // A clean close (1000) is the end of the byte stream; anything else is the tunnel failing.
+    if (e.code === 1000 || e.code === 1005) input.close();
+    else input.error(new TransportError(`the tunnel closed: ${e.code} ${e.reason ?? ''}`.trim()));
+  });
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (ws.readyState !== 1) throw new TransportError('the tunnel is closed');
+      ws.send(chunk);
+      while (ws.bufferedAmount > maxBuffered && ws.readyState === 1) await new Promise((r) => setTimeout(r, 5));
+    },
+    close() {
+      ws.close(1000);
+    },
+    abort() {
+      ws.close(1000);
+    },
+  });
+  return { readable, writable };
+}
