@@ -76,7 +76,7 @@ describe('the packed package', () => {
       .filter((line) => line.startsWith('│ "openssl-session-wasm'))
       .map((line) => line.split('│').map((cell) => cell.trim()));
     expect(rows.map((cells) => cells[1])).toEqual(
-      ['""', '"/inline"', '"/node"', '"/web"', '"/package.json"'].map((sub) => `"openssl-session-wasm${sub.slice(1, -1)}"`),
+      ['""', '"/inline"', '"/node"', '"/bridge"', '"/web"', '"/package.json"'].map((sub) => `"openssl-session-wasm${sub.slice(1, -1)}"`),
     );
     for (const cells of rows)
       expect(
