@@ -85,7 +85,7 @@ link_flags=(
   -sINCOMING_MODULE_JS_API=[instantiateWasm,wasmBinary,wasmMemory,oswHost,print,printErr]
   --js-library wasm/host.js
 )
-stamp=$( { echo "$key"; cat "${glue[@]}" wasm/host.js wasm/exports.txt wasm/post-link.mjs build.sh; } | sha256sum | cut -c1-16)
+stamp=$( { echo "$key"; cat "${glue[@]}" wasm/glue/*.h wasm/host.js wasm/exports.txt wasm/post-link.mjs build.sh; } | sha256sum | cut -c1-16)
 if [ $force = 0 ] && [ -f "$out/openssl.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
   step "wasm/dist is up to date ($stamp)"
 else

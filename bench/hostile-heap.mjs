@@ -1,6 +1,7 @@
 // The C heap, read so that two readings compare like with like, and the book kept over batches of
 // hostile work: shared by bench/hostile-{parsers,wire,soak}.mjs and the hostile-* test suites.
 import { OpenSSLError } from '../dist/index.js';
+import { coreOf } from '../dist/openssl.js'; // internals: the raw exports, bypassing the facade
 
 /**
  * A minimal SSL_SESSION (version 1, TLS 1.3, TLS_AES_128_GCM_SHA256, a 32-byte id, a 48-byte master
@@ -41,7 +42,7 @@ const TRAILING = Uint8Array.from([
  *   fetched (and cached) again after the flush.
  */
 export function settledHeap(ossl) {
-  ossl.rt.b.x.osw_flush_fetch_caches();
+  coreOf(ossl).b.x.osw_flush_fetch_caches();
   for (let i = 0; i < 16; i++) {
     try {
       ossl.d2i_SSL_SESSION(TRAILING).free();

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import tls from 'node:tls';
 import { brotliCompressSync, constants as zc, gzipSync } from 'node:zlib';
 import { loadOpenSSL } from '../dist/index.js';
+import { coreOf } from '../dist/openssl.js'; // internals: the raw exports, bypassing the facade
 
 const quick = process.argv.includes('--quick');
 const root = new URL('..', import.meta.url).pathname;
@@ -129,8 +130,9 @@ function wasmHandshakes(ossl, cert) {
 
 function sessionOps(ossl, real) {
   const n = quick ? 20_000 : 200_000;
-  const x = ossl.rt.b.x; // the raw exports, bypassing the facade
-  const p = real.holders && ossl.rt.usable(real, 'bench');
+  const x = coreOf(ossl).b.x; // the raw exports, bypassing the facade
+  const core = coreOf(ossl);
+  const p = core.usable(core.session(real, 'bench'), 'bench');
   const der = real.toDER();
   return {
     upref_free: { facade: nsPerOp(n, () => real.upRef().free()), raw: nsPerOp(n, () => { x.SSL_SESSION_up_ref(p); x.SSL_SESSION_free(p); }), c_layer: nsPerOp(n, () => { ossl.SSL_SESSION_up_ref(real); ossl.SSL_SESSION_free(real); }) },
@@ -199,7 +201,7 @@ async function memory() {
   for (let i = 0; i < cycles; i++) ossl.SSL_SESSION_new().free();
   const afterCycles = ossl.ledger.heapBytes();
   ossl.ledger.assertNoLeaks();
-  return { live, perSession, base, afterFree, cycles, afterCycles, growth: afterCycles - base, wasmPages: ossl.rt.b.x.memory.buffer.byteLength };
+  return { live, perSession, base, afterFree, cycles, afterCycles, growth: afterCycles - base, wasmPages: coreOf(ossl).b.x.memory.buffer.byteLength };
 }
 
 // ---- run ---------------------------------------------------------------------------------------------------

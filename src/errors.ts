@@ -155,6 +155,11 @@ export class CallbackError extends OpenSSLWasmError {
   }
 }
 
+/** `new Session()` and the like: the package's objects come only from its own functions. */
+export class IllegalConstructorError extends OpenSSLWasmError {
+  override name = 'IllegalConstructorError' as const;
+}
+
 /** A call that would free or restart an object OpenSSL is using right now (from inside its own callback). */
 export class ReentrancyError extends OpenSSLWasmError {
   override name = 'ReentrancyError' as const;

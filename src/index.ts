@@ -3,20 +3,22 @@
  * and an ownership ledger. Start with `const ossl = await loadOpenSSL()`.
  */
 import { instantiate, type LoadOptions } from './load.js';
-import { OpenSSL } from './openssl.js';
+import { type OpenSSL, openInstance } from './openssl.js';
 
+export type { Cipher, SessionFields, SettableSessionFields } from './core/fields.js';
 export * from './errors.js';
 export type { EventOp, LedgerEvent } from './ledger/events.js';
-export type { Holder, HoldersReport, Ledger, LedgerStats, LiveSession } from './ledger/ledger.js';
+export type { Holder, HoldersReport, LedgerStats, LiveSession } from './ledger/ledger.js';
+export type { Ledger } from './ledger/public.js';
 export { SITES, type Site, type SiteHolder } from './ledger/sites.js';
 export type { LoadOptions, WasmModule, WasmUrl } from './load.js';
 export { OpenSSL, type SessionLike } from './openssl.js';
-export type { Cipher } from './session/fields.js';
-export { type DisposeSymbol, disposeSymbol, Session, SessionView } from './session/session.js';
+export { type DisposeSymbol, disposeSymbol, Session, type SessionSummary, SessionView } from './session/session.js';
 export type { CertificateOptions, GeneratedCertificate, KeyType } from './tls/certificate.js';
 export { Connection, type ConnectionOptions } from './tls/connection.js';
-export { type CacheStats, Context, type ContextOptions, type ProtocolVersion, SESS_CACHE } from './tls/context.js';
+export { type CacheStats, Context, type ContextOptions, SESS_CACHE } from './tls/context.js';
 export type { InMemoryOptions, InMemoryPair } from './tls/in-memory.js';
+export type { ProtocolVersion } from './tls/wire.js';
 
 /**
  * Loads one independent OpenSSL instance (its own WebAssembly memory, RNG, ledger).
@@ -24,7 +26,7 @@ export type { InMemoryOptions, InMemoryPair } from './tls/in-memory.js';
  */
 export async function loadOpenSSL(options: LoadOptions = {}): Promise<OpenSSL> {
   const binding = await instantiate(options);
-  return new OpenSSL(binding, {
+  return openInstance(binding, {
     debug: options.debug ?? false,
     trace: options.trace ?? true,
     prefetch: options.maxMemory !== undefined,

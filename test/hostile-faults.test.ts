@@ -17,6 +17,7 @@ import {
   type Session,
   TLSError,
 } from '../dist/index.js';
+import { coreOf } from '../dist/openssl.js'; // the package's internals: raw exports for fault injection
 import { books, HEAP_SLACK, SEED } from './support/hostile.js';
 
 const CAP = 16 * 1024 * 1024; // the smallest cap: the module's initial memory
@@ -114,7 +115,7 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
     live.client.write('one');
     live.server.writeEncrypted(live.client.readEncrypted());
     live.client.write('two');
-    const x = (o as unknown as { rt: { b: { x: Record<string, (n: number) => number> } } }).rt.b.x;
+    const x = coreOf(o).b.x as unknown as Record<string, (n: number) => number>;
     const calls: Record<string, () => unknown> = {
       'd2i_SSL_SESSION (copy in)': () => o.d2i_SSL_SESSION(der),
       PEM_read_SSL_SESSION: () => o.PEM_read_SSL_SESSION(pem),
@@ -262,7 +263,7 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
     '%s, first used while the memory is exhausted, works once memory is back (before the fix, it stayed broken for good)',
     async (_name, firstUse) => {
       o = await loadOpenSSL({ maxMemory: CAP });
-      const x = (o as unknown as { rt: { b: { x: Record<string, (n: number) => number> } } }).rt.b.x;
+      const x = coreOf(o).b.x as unknown as Record<string, (n: number) => number>;
       const crumbs: number[] = [];
       for (const size of [65_536, 1024, 16, 1]) for (let p = x.osw_malloc(size); p !== 0; p = x.osw_malloc(size)) crumbs.push(p);
       x.ERR_clear_error();
@@ -314,10 +315,10 @@ describe('a trap', () => {
     // No public call traps: the fuzzers above and in hostile-parsers/-wire never made one, and a
     // full memory returns NULL to OpenSSL instead (-sABORTING_MALLOC=0). The containment path is
     // proven with an out-of-bounds read through the runtime's own guard.
-    const rt = (a as unknown as { rt: { guard<T>(fn: () => T): T; b: { x: Record<string, (...args: number[]) => number> } } }).rt;
+    const rt = coreOf(a);
     let thrown: unknown;
     try {
-      rt.guard(() => rt.b.x.SSL_SESSION_get_protocol_version(0xfffffff0));
+      rt.guard(() => rt.b.x.SSL_SESSION_get_protocol_version(0xfffffff0 as Parameters<typeof rt.b.x.SSL_SESSION_get_protocol_version>[0]));
     } catch (error) {
       thrown = error;
     }

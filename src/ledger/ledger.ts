@@ -14,7 +14,7 @@ export class SessionRecord {
   /** False once OpenSSL freed the session (its address may then be reused by another). */
   alive = true;
   /** References the JS side holds, summed over its handles. */
-  jsRefs = 0;
+  jsReferences = 0;
   /** Handles (and views that took a reference) currently holding references. */
   readonly owners = new Set<Ownership>();
   created?: string;
@@ -30,7 +30,7 @@ export interface Ownership {
   readonly id: string;
   readonly record: SessionRecord;
   /** References held through this object (a Session starts at 1, a view at 0). */
-  held: number;
+  references: number;
   /** Whether this object ever owned a reference (distinguishes double free from freeing a borrow). */
   owned: boolean;
   created?: string;
@@ -84,7 +84,16 @@ export type HolderSource = (ptr: SessionPtr) => Holder[];
 
 const OPS: Record<0 | 1 | 2, EventOp> = { 0: 'created', 1: 'up_ref', 2: 'free' };
 
-export class Ledger {
+/** Names the holder a trace record points at ("C2", "X1 cache"), from its SSL or SSL_CTX pointer. */
+export interface HolderNames {
+  nameHolder(kind: SiteHolder, ptr: number): string | undefined;
+}
+
+/**
+ * The ledger's writer: internal to the package. Users see the read-only Ledger (./public.ts),
+ * which asks this object its questions inside the instance's trap guard.
+ */
+export class LedgerWriter {
   private readonly records = new Map<number, SessionRecord>();
   private readonly log: EventLog;
   private readonly holderSources = new Set<HolderSource>();
@@ -104,6 +113,8 @@ export class Ledger {
     private readonly b: Binding,
     readonly debug: boolean,
     readonly tracing: boolean,
+    /** The TLS layer's names for the SSL and SSL_CTX pointers trace records carry. */
+    private readonly names: HolderNames,
   ) {
     this.log = new EventLog(debug ? 1_000_000 : 10_000);
     b.x.osw_trace_enable(tracing ? 1 : 0);
@@ -113,19 +124,17 @@ export class Ledger {
 
   /** The newest events, oldest first (the last 10,000; in debug mode the last 1,000,000). */
   events(): LedgerEvent[] {
-    return this.guard(() => {
-      this.flush();
-      return this.log.all();
-    });
+    this.flush();
+    return this.log.all();
   }
 
   /** Every session the ledger knows alive (with tracing: every live SSL_SESSION in the instance). */
   live(): LiveSession[] {
-    this.guard(() => this.flush());
+    this.flush();
     return [...this.records.values()].map((r) => ({
       session: r.id,
       cReferences: this.b.x.osw_session_refs(r.ptr),
-      jsReferences: r.jsRefs,
+      jsReferences: r.jsReferences,
       handles: [...r.owners].map((o) => o.id),
       holders: this.holdersOf(r).holders,
       ...(r.created ? { created: r.created } : {}),
@@ -133,9 +142,9 @@ export class Ledger {
   }
 
   stats(): LedgerStats {
-    this.guard(() => this.flush());
+    this.flush();
     let js = 0;
-    for (const r of this.records.values()) js += r.jsRefs;
+    for (const r of this.records.values()) js += r.jsReferences;
     return {
       liveSessions: this.records.size,
       jsReferences: js,
@@ -152,45 +161,24 @@ export class Ledger {
     return [...this.violationList];
   }
 
-  /** Who holds references to `session` (a Session, a SessionView, or a live session's id "S3"). */
-  holders(session: unknown): HoldersReport {
-    if (typeof session === 'string') {
-      this.guard(() => this.flush());
-      for (const r of this.records.values()) if (r.id === session) return this.holdersOf(r);
-      throw new TypeError(`ledger.holders: no live session ${session}`);
-    }
-    return this.holdersOf(this.resolve(session));
+  /** The record of the live session with the ledger's id `id` ("S3"), or undefined. */
+  liveRecord(id: string): SessionRecord | undefined {
+    this.flush();
+    for (const r of this.records.values()) if (r.id === id) return r;
+    return undefined;
   }
-
-  /**
-   * Runs a question's reads of the instance's memory. Installed by the runtime: once the instance
-   * trapped, its memory can no longer be trusted (a trap can leave the allocator half-updated), so
-   * the questions raise InstanceFailedError like every other call.
-   */
-  guard: <T>(fn: () => T) => T = (fn) => fn();
-
-  /**
-   * The ledger's name of the holder a trace record names ("C2", "X1 cache"), from its SSL or
-   * SSL_CTX pointer; installed by the TLS layer above.
-   */
-  nameHolder: (kind: SiteHolder, ptr: number) => string | undefined = () => undefined;
-
-  /** Maps a public session object to its record; installed by the session layer above. */
-  resolve: (session: unknown) => SessionRecord = () => {
-    throw new TypeError('no session layer installed');
-  };
 
   /** Who holds references to the session: JS handles, connections, context caches. */
   holdersOf(record: SessionRecord): HoldersReport {
-    this.guard(() => this.flush());
+    this.flush();
     const cReferences = record.alive ? this.b.x.osw_session_refs(record.ptr) : 0;
-    const holders: Holder[] = [...record.owners].map((o) => ({ kind: 'handle', id: o.id, references: o.held }));
+    const holders: Holder[] = [...record.owners].map((o) => ({ kind: 'handle', id: o.id, references: o.references }));
     if (record.alive) for (const source of this.holderSources) holders.push(...source(record.ptr));
     const known = holders.reduce((n, h) => n + h.references, 0);
     return {
       session: record.id,
       cReferences,
-      jsReferences: record.jsRefs,
+      jsReferences: record.jsReferences,
       holders,
       unattributed: Math.max(0, cReferences - known),
     };
@@ -198,18 +186,18 @@ export class Ledger {
 
   /** C heap bytes in use now (the allocator's count): compare before and after to catch leaks inside C. */
   heapBytes(): number {
-    return this.guard(() => this.b.heapInUse());
+    return this.b.heapInUse();
   }
 
   /** Throws LeakError naming every session the JS side still holds references to. */
   assertNoLeaks(): void {
-    this.guard(() => this.flush());
+    this.flush();
     const leaks: LeakReport[] = [];
     for (const r of this.records.values()) {
-      if (r.jsRefs > 0) {
+      if (r.jsReferences > 0) {
         leaks.push({
           sessionId: r.id,
-          jsReferences: r.jsRefs,
+          jsReferences: r.jsReferences,
           cReferences: this.b.x.osw_session_refs(r.ptr),
           ...(r.created ? { created: r.created } : {}),
         });
@@ -288,15 +276,15 @@ export class Ledger {
     const refs = this.consume(ptr, opcode, op, via);
     const record = this.records.get(ptr) ?? this.recordFor(ptr);
     const own = this.newOwnership(record, 1);
-    record.jsRefs++;
+    record.jsReferences++;
     record.owners.add(own);
     this.check(record, refs);
     return own;
   }
 
   /** A new, empty ownership (a view that has not taken a reference). */
-  newOwnership(record: SessionRecord, held: number): Ownership {
-    const own: Ownership = { id: `H${++this.nextHandle}`, record, held, owned: held > 0 };
+  newOwnership(record: SessionRecord, references: number): Ownership {
+    const own: Ownership = { id: `H${++this.nextHandle}`, record, references, owned: references > 0 };
     if (this.debug) own.created = this.stack();
     return own;
   }
@@ -304,9 +292,9 @@ export class Ledger {
   /** After SSL_SESSION_up_ref succeeded for `own`. */
   tookReference(own: Ownership, via: string): void {
     const refs = this.consume(own.record.ptr, 1, 'up_ref', via);
-    own.held++;
+    own.references++;
     own.owned = true;
-    own.record.jsRefs++;
+    own.record.jsReferences++;
     own.record.owners.add(own);
     this.check(own.record, refs);
   }
@@ -321,26 +309,26 @@ export class Ledger {
    * that did not keep its session): OpenSSL itself drops it, and the trace records that as its own.
    */
   handedBack(own: Ownership): void {
-    if (own.held === 0) return;
-    own.record.jsRefs -= own.held;
-    own.held = 0;
+    if (own.references === 0) return;
+    own.record.jsReferences -= own.references;
+    own.references = 0;
     own.record.owners.delete(own);
     if (this.debug) own.released = this.stack();
-    if (!this.tracing && own.record.jsRefs === 0) this.records.delete(own.record.ptr);
+    if (!this.tracing && own.record.jsReferences === 0) this.records.delete(own.record.ptr);
   }
 
   /** After SSL_SESSION_free released one reference held through `own`. */
   releasedReference(own: Ownership, via: string, expected: number): void {
     const record = own.record;
-    own.held--;
-    record.jsRefs--;
-    if (own.held === 0) {
+    own.references--;
+    record.jsReferences--;
+    if (own.references === 0) {
       record.owners.delete(own);
       if (this.debug) own.released = this.stack();
     }
     const refs = this.consume(record.ptr, 2, 'free', via, expected);
     if (refs === 0) this.kill(record);
-    else if (!this.tracing && record.jsRefs === 0) this.records.delete(record.ptr); // no longer ours to follow
+    else if (!this.tracing && record.jsReferences === 0) this.records.delete(record.ptr); // no longer ours to follow
     this.check(record, refs);
   }
 
@@ -393,7 +381,7 @@ export class Ledger {
       const refs = q[i + 2];
       const site = siteOf(q[i + 3]);
       const record = opcode === 0 ? this.createRecord(ptr) : (this.records.get(ptr) ?? this.createRecord(ptr));
-      const holder = q[i + 4] !== 0 ? (this.nameHolder(site.holder, q[i + 4]) ?? this.context.holder) : this.context.holder;
+      const holder = q[i + 4] !== 0 ? (this.names.nameHolder(site.holder, q[i + 4]) ?? this.context.holder) : this.context.holder;
       this.emit(OPS[opcode], record.id, refs, 'openssl', this.context.via, holder, site.site);
       if (opcode === 2 && refs === 0) this.kill(record);
       else this.check(record, refs);
@@ -424,14 +412,14 @@ export class Ledger {
     record.alive = false;
     if (this.debug) record.released = this.stack();
     if (this.records.get(record.ptr) === record) this.records.delete(record.ptr);
-    if (record.jsRefs > 0) {
-      this.violationList.push(`${record.id} was freed by OpenSSL while the JS side still held ${record.jsRefs} reference(s)`);
+    if (record.jsReferences > 0) {
+      this.violationList.push(`${record.id} was freed by OpenSSL while the JS side still held ${record.jsReferences} reference(s)`);
     }
   }
 
   private check(record: SessionRecord, cRefs: number): void {
-    if (record.alive && cRefs < record.jsRefs) {
-      this.violationList.push(`${record.id}: OpenSSL's count ${cRefs} is below the ${record.jsRefs} the JS side holds`);
+    if (record.alive && cRefs < record.jsReferences) {
+      this.violationList.push(`${record.id}: OpenSSL's count ${cRefs} is below the ${record.jsReferences} the JS side holds`);
     }
   }
 

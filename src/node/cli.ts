@@ -100,7 +100,7 @@ async function demo(json: boolean): Promise<void> {
     `The server cache holds ${server.sessionCount} session(s); flushing with a time far ahead expires them.`,
     'SSL_CTX_flush_sessions(server, time(NULL) + 86400);',
   );
-  server.flushSessions(Date.now() / 1000 + 86400);
+  server.flushSessions(Math.floor(Date.now() / 1000) + 86400);
 
   saved.free();
   client.free();

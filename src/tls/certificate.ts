@@ -1,5 +1,9 @@
 /** Self-signed certificates made inside WebAssembly (so a browser needs no files). */
-import type { Binding } from '../binding/binding.js';
+
+import { KEY_TYPE } from '../core/codes.js';
+import { cString, describe, integer, NUMBER_KINDS, record } from '../core/convert.js';
+import { declare, type Param } from '../core/gate.js';
+import type { Core } from '../core/instance.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type KeyType = 'P-256' | 'Ed25519' | 'RSA-2048';
@@ -19,22 +23,34 @@ export interface GeneratedCertificate {
   privateKey: string;
 }
 
-const KEY_TYPES: Record<KeyType, number> = { 'P-256': 0, Ed25519: 1, 'RSA-2048': 2 };
+const KEY_TYPES: Record<KeyType, number> = { 'P-256': KEY_TYPE.P256, Ed25519: KEY_TYPE.ED25519, 'RSA-2048': KEY_TYPE.RSA2048 };
 
-export function generateCertificate(b: Binding, options: CertificateOptions = {}): GeneratedCertificate {
-  const keyType = options.keyType ?? 'P-256';
-  const commonName = options.commonName ?? 'localhost';
-  const days = options.days ?? 30;
-  if (!(keyType in KEY_TYPES))
-    throw new InvalidArgumentError(`generateCertificate: keyType must be one of ${Object.keys(KEY_TYPES).join(', ')}`);
-  if (!Number.isInteger(days) || days < 1 || days > 36500) throw new InvalidArgumentError('generateCertificate: days must be 1..36500');
-  if (commonName.length === 0 || commonName.length > 255)
-    throw new InvalidArgumentError('generateCertificate: commonName must be 1..255 characters');
-  const out = b.withString(commonName, (cn) => b.x.osw_generate_certificate(KEY_TYPES[keyType], cn, days, b.out[0], b.out[1]));
+const OPTIONS: Param<{ keyType: number; commonName: Uint8Array; days: number }> = {
+  name: 'options',
+  convert: (v, what) => {
+    const o = record(v, what, ['commonName', 'keyType', 'days']);
+    const keyType = o.keyType ?? 'P-256';
+    if (typeof keyType !== 'string' || !Object.hasOwn(KEY_TYPES, keyType)) {
+      throw new InvalidArgumentError(
+        `generateCertificate: keyType must be one of ${Object.keys(KEY_TYPES).join(', ')}, got ${describe(keyType)}`,
+      );
+    }
+    const commonName = cString(o.commonName ?? 'localhost', `${what}.commonName`, 255);
+    if (commonName.length === 0) throw new InvalidArgumentError('generateCertificate: commonName must be 1..255 bytes');
+    return { keyType: KEY_TYPES[keyType as KeyType], commonName, days: integer(o.days ?? 30, NUMBER_KINDS.days, `${what}.days`) };
+  },
+};
+
+const generate = declare('generateCertificate', [OPTIONS], (core, o): GeneratedCertificate => {
+  const b = core.b;
+  const out = b.withBytes(o.commonName, (cn) => b.x.osw_generate_certificate(o.keyType, cn, o.days, b.out[0], b.out[1]), true);
   const certLength = b.readU32(b.out[1]);
   const pem = b.takeBuffer(out);
   if (!pem) throw b.error('generateCertificate');
-  b.clearErrors();
   const text = new TextDecoder().decode(pem);
   return { certificate: text.slice(0, certLength), privateKey: text.slice(certLength) };
+});
+
+export function generateCertificate(core: Core, options: CertificateOptions = {}): GeneratedCertificate {
+  return generate(core, options);
 }

@@ -1,17 +1,23 @@
 /**
  * Context: an SSL_CTX and its session cache. The cache holds its own reference to every session in
  * it; the ledger sees those references (holder "X1 cache") and every callback's hand-offs.
+ * Every public call is a declaration through the gate (../core/gate.ts); what stands behind a
+ * Context is its state object (./state.ts), never a property of it.
  */
 import type { CtxPtr, SessionPtr, SslPtr } from '../binding/abi.js';
-import { CallbackError, InvalidArgumentError, ReentrancyError, UseAfterFreeError } from '../errors.js';
-import type { Ownership } from '../ledger/ledger.js';
-import { OWNERSHIP, type Runtime, type SessionInternals } from '../session/runtime.js';
+import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
+import { CALLBACK } from '../core/codes.js';
+import { boolean, cString, describe, integer, list, NUMBER_KINDS, record } from '../core/convert.js';
+import { declare, type Param, refuse, SESSION } from '../core/gate.js';
+import type { Core, SessionState } from '../core/instance.js';
+import { CallbackError, InvalidArgumentError, ReentrancyError } from '../errors.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
-import { alpnWire } from './alpn.js';
-import { Connection, type ConnectionOptions } from './connection.js';
+import { type Connection, type ConnectionOptions, newConnection } from './connection.js';
 import type { TlsRegistry } from './registry.js';
+import { type ContextState, contextOf, liveContext, setState } from './state.js';
+import { alpnList, type ProtocolVersion, protocolNumber } from './wire.js';
 
-export type ProtocolVersion = 'TLSv1.2' | 'TLSv1.3' | number;
+export type { ProtocolVersion } from './wire.js';
 
 /** SSL_CTX_set_session_cache_mode flags. */
 export const SESS_CACHE = {
@@ -108,194 +114,443 @@ const CTRL = {
 const SSL_OP_NO_TICKET = 1 << 14;
 const SSL_VERIFY_PEER = 0x01;
 const SSL_VERIFY_FAIL_IF_NO_PEER_CERT = 0x02;
-
-export function protocolNumber(v: ProtocolVersion): number {
-  if (typeof v === 'number') return v;
-  if (v === 'TLSv1.2') return 0x0303;
-  if (v === 'TLSv1.3') return 0x0304;
-  throw new InvalidArgumentError(`unknown protocol version ${String(v)} (use 'TLSv1.2' or 'TLSv1.3')`);
-}
+/** PEM inputs: generous, but bounded (a certificate chain is kilobytes). */
+const PEM_MAX = 4 << 20;
+/** Cipher and group lists. */
+const LIST_MAX = 64 << 10;
+/** SSL_MAX_SID_CTX_LENGTH. */
+const SID_CTX_MAX = 32;
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing (void) means "not kept"
 type NewSessionCallback = (session: Session, connection: Connection) => boolean | void;
 type RemoveSessionCallback = (session: SessionView, context: Context) => void;
 type GetSessionCallback = (id: Uint8Array, connection: Connection) => Session | SessionView | null | undefined;
 
+/** The options, converted once (every getter and Proxy trap of the caller's object runs here). */
+interface ContextConfig {
+  role: 'client' | 'server';
+  versions?: [number, number];
+  ciphers?: Uint8Array;
+  ciphersuites?: Uint8Array;
+  groups?: Uint8Array;
+  alpn?: { names: string[]; wire: Uint8Array };
+  certificate?: Uint8Array;
+  privateKey?: Uint8Array;
+  ca: Uint8Array[];
+  verify: boolean;
+  sessionCacheMode?: number;
+  sessionCacheSize?: number;
+  timeout?: number;
+  tickets?: boolean;
+  numTickets?: number;
+  /** Server: the early data limit (0: not accepted). */
+  maxEarlyData: number;
+  sessionIdContext: Uint8Array;
+}
+
+const OPTION_KEYS = [
+  'role',
+  'minVersion',
+  'maxVersion',
+  'ciphers',
+  'ciphersuites',
+  'groups',
+  'alpn',
+  'certificate',
+  'privateKey',
+  'ca',
+  'verify',
+  'sessionCacheMode',
+  'sessionCacheSize',
+  'timeout',
+  'tickets',
+  'numTickets',
+  'acceptEarlyData',
+  'sessionIdContext',
+] as const;
+
+function contextConfig(v: unknown, what: string): ContextConfig {
+  if (v === undefined) throw new TypeError(`${what}: expected options with a role ('client' or 'server')`);
+  const o = record(v, what, OPTION_KEYS);
+  if (o.role !== 'client' && o.role !== 'server') {
+    throw new InvalidArgumentError(
+      `createContext: role must be 'client' or 'server', got ${typeof o.role === 'string' ? `'${o.role}'` : describe(o.role)}`,
+    );
+  }
+  const str = (k: string, max: number): Uint8Array | undefined => (o[k] === undefined ? undefined : cString(o[k], `${what}.${k}`, max));
+  const c: ContextConfig = {
+    role: o.role,
+    ca:
+      o.ca === undefined
+        ? []
+        : Array.isArray(o.ca)
+          ? list(o.ca, `${what}.ca`, (x, w) => cString(x, w, PEM_MAX))
+          : [cString(o.ca, `${what}.ca`, PEM_MAX)],
+    verify: false,
+    maxEarlyData:
+      o.acceptEarlyData === undefined || o.acceptEarlyData === false
+        ? 0
+        : o.acceptEarlyData === true
+          ? 16384
+          : integer(
+              o.acceptEarlyData,
+              { name: 'true or a byte count from 1 to 2^31-1', min: 1, max: 0x7fffffff },
+              `${what}.acceptEarlyData`,
+            ),
+    sessionIdContext: cString(o.sessionIdContext ?? 'openssl-session-wasm', `${what}.sessionIdContext`, SID_CTX_MAX),
+  };
+  if (o.minVersion !== undefined || o.maxVersion !== undefined) {
+    c.versions = [protocolNumber(o.minVersion ?? 0, `${what}.minVersion`), protocolNumber(o.maxVersion ?? 0, `${what}.maxVersion`)];
+  }
+  for (const k of ['ciphers', 'ciphersuites', 'groups'] as const) {
+    const s = str(k, LIST_MAX);
+    if (s !== undefined) c[k] = s;
+  }
+  if (o.alpn !== undefined) c.alpn = alpnList(o.alpn, `${what}.alpn`);
+  const certificate = str('certificate', PEM_MAX);
+  if (certificate !== undefined) c.certificate = certificate;
+  const privateKey = str('privateKey', PEM_MAX);
+  if (privateKey !== undefined) c.privateKey = privateKey;
+  // A client verifies its server unless told otherwise, in so many words.
+  c.verify = o.verify === undefined ? c.role === 'client' || c.ca.length > 0 : boolean(o.verify, `${what}.verify`);
+  if (c.role === 'client' && c.verify && c.ca.length === 0) {
+    throw new InvalidArgumentError(
+      "createContext: a client verifies the server's certificate, so it needs `ca`: the PEM certificate(s) to trust (your server's CA; for public servers a root bundle, e.g. Node's tls.rootCertificates). To connect without verifying, say so with `verify: false` (anyone on the path can then impersonate the server).",
+    );
+  }
+  if (o.sessionCacheMode !== undefined) c.sessionCacheMode = integer(o.sessionCacheMode, NUMBER_KINDS.flags, `${what}.sessionCacheMode`);
+  if (o.sessionCacheSize !== undefined) c.sessionCacheSize = integer(o.sessionCacheSize, NUMBER_KINDS.long, `${what}.sessionCacheSize`);
+  if (o.timeout !== undefined) c.timeout = integer(o.timeout, NUMBER_KINDS.long, `${what}.timeout`);
+  if (o.tickets !== undefined) c.tickets = boolean(o.tickets, `${what}.tickets`);
+  if (o.numTickets !== undefined) c.numTickets = integer(o.numTickets, NUMBER_KINDS.count, `${what}.numTickets`);
+  if (c.role === 'server' && (c.certificate === undefined || c.privateKey === undefined)) {
+    throw new InvalidArgumentError('createContext: a server needs certificate and privateKey (PEM); ossl.generateCertificate() makes both');
+  }
+  return c;
+}
+
+// ---- parameter kinds ---------------------------------------------------------------------------------
+
+/** A context argument, alive. */
+export const CONTEXT: Param<ContextState> = {
+  name: 'context',
+  convert: (v, what, core) => contextOf(v, what.slice(0, what.lastIndexOf(':')), core),
+  check: (s, op) => {
+    liveContext(s, op);
+    return s;
+  },
+};
+/** A context argument, alive or not (free, isFreed). */
+const ANY_CONTEXT: Param<ContextState> = { name: 'context', convert: CONTEXT.convert };
+const seconds = (name: string): Param<number> => ({ name, convert: (v, what) => integer(v, NUMBER_KINDS.long, what) });
+const callback = <T>(name: string): Param<T | null> => ({
+  name,
+  convert: (v, what) => {
+    if (v !== null && typeof v !== 'function') throw new TypeError(`${what}: expected a function or null, got ${describe(v)}`);
+    return v as T | null;
+  },
+});
+const CONFIG: Param<ContextConfig> = { name: 'options', convert: (v, what) => contextConfig(v, what.slice(0, what.lastIndexOf(':'))) };
+
+/** Refuses changing the session cache while OpenSSL runs this context's cache code (a call from one of its callbacks). */
+function notBusy(s: ContextState, op: string): void {
+  if (s.busy > 0) {
+    throw refuse(
+      s.core,
+      new ReentrancyError(
+        `${s.id}.${op}: the context is in use by OpenSSL right now (called from one of its callbacks); its session cache cannot change under it`,
+      ),
+    );
+  }
+}
+
+function ctrl(s: ContextState, cmd: number, larg = 0): number {
+  return s.core.b.x.osw_ctx_ctrl(s.ptr, cmd, larg);
+}
+
+/** Raises, after C returned, an exception a callback threw inside it. */
+function raiseFault(s: ContextState): void {
+  const fault = s.tls.takeFault();
+  if (fault) throw new CallbackError(fault.callback, fault.error);
+}
+
+/**
+ * A session is in at most one cache: its list links and owner are single fields. OpenSSL does not
+ * check; filing a session another context caches relinks it into this cache's list with the other
+ * list's links, corrupting both (a later flush loops forever). Refused before reaching C.
+ */
+function notInAnotherCache(s: ContextState, p: SessionPtr, op: string): void {
+  const owner = s.core.b.x.osw_session_owner(p);
+  if (owner !== 0 && owner !== s.ptr) {
+    const other = s.tls.contextFor(owner)?.id ?? 'another context';
+    throw refuse(
+      s.core,
+      new InvalidArgumentError(
+        `${s.id}.${op}: the session is in ${other}'s session cache, and a session can be in one cache at a time; remove it there first, or use a dup()`,
+      ),
+    );
+  }
+}
+
+function cacheOp(s: ContextState, op: string, fn: (ctx: CtxPtr) => number): boolean {
+  notBusy(s, op);
+  const core = s.core;
+  return core.ledger.run(`${s.id} ${op}`, `${s.id} cache`, () => {
+    s.busy++;
+    let ok: number;
+    try {
+      ok = fn(s.ptr);
+    } finally {
+      s.busy--;
+    }
+    core.b.clearErrors();
+    raiseFault(s);
+    return ok === 1;
+  });
+}
+
+const calls = {
+  sessionCacheMode: declare('SSL_CTX_get_session_cache_mode', [CONTEXT], (_core, s) => ctrl(s, CTRL.GET_SESS_CACHE_MODE)),
+  setSessionCacheMode: declare(
+    'SSL_CTX_set_session_cache_mode',
+    [CONTEXT, { name: 'mode', convert: (v, what) => integer(v, NUMBER_KINDS.flags, what) } as Param<number>],
+    (_core, s, mode) => ctrl(s, CTRL.SET_SESS_CACHE_MODE, mode),
+  ),
+  sessionCacheSize: declare('SSL_CTX_sess_get_cache_size', [CONTEXT], (_core, s) => ctrl(s, CTRL.GET_SESS_CACHE_SIZE)),
+  setSessionCacheSize: declare('SSL_CTX_sess_set_cache_size', [CONTEXT, seconds('size')], (_core, s, n) =>
+    ctrl(s, CTRL.SET_SESS_CACHE_SIZE, n),
+  ),
+  timeout: declare('SSL_CTX_get_timeout', [CONTEXT], (core, s) => core.b.x.SSL_CTX_get_timeout(s.ptr)),
+  setTimeout: declare('SSL_CTX_set_timeout', [CONTEXT, seconds('seconds')], (core, s, t) => core.b.x.SSL_CTX_set_timeout(s.ptr, t)),
+  ctrl: declare('SSL_CTX_ctrl', [CONTEXT, { name: 'cmd', convert: (v) => v as number } as Param<number>], (_core, s, cmd) => ctrl(s, cmd)),
+  addSession: declare('SSL_CTX_add_session', [CONTEXT, SESSION], (core, s, session: SessionState) => {
+    const p = session.own.record.ptr;
+    notBusy(s, 'addSession');
+    notInAnotherCache(s, p, 'addSession');
+    return cacheOp(s, 'addSession', (ctx) => core.b.x.SSL_CTX_add_session(ctx, p));
+  }),
+  removeSession: declare('SSL_CTX_remove_session', [CONTEXT, SESSION], (core, s, session: SessionState) =>
+    cacheOp(s, 'removeSession', (ctx) => core.b.x.SSL_CTX_remove_session(ctx, session.own.record.ptr)),
+  ),
+  flushSessions: declare(
+    'SSL_CTX_flush_sessions',
+    [CONTEXT, { name: 'time', convert: (v, what) => integer(v, NUMBER_KINDS.seconds32, what) } as Param<number>],
+    (core, s, time) => {
+      notBusy(s, 'flushSessions');
+      core.ledger.run(`${s.id} flushSessions`, `${s.id} cache`, () => {
+        s.busy++;
+        try {
+          core.b.x.osw_ctx_flush_sessions(s.ptr, time);
+        } finally {
+          s.busy--;
+        }
+        raiseFault(s);
+      });
+    },
+  ),
+  free: declare('SSL_CTX_free', [ANY_CONTEXT], (core, s) => {
+    if (s.freed) return;
+    if (s.busy > 0) {
+      throw refuse(core, new ReentrancyError(`${s.id}.free: the context is in use by OpenSSL right now (called from its own callback)`));
+    }
+    core.ledger.run(`${s.id} free`, `${s.id} cache`, () => {
+      s.freed = true;
+      s.busy++;
+      try {
+        core.b.x.SSL_CTX_free(s.ptr);
+      } finally {
+        s.busy--;
+      }
+      s.release();
+      s.tls.takeFault(); // a throwing remove callback cannot stop a free
+    });
+  }),
+};
+
 export class Context {
   /** "X1": how the ledger names this context; its cache is the holder "X1 cache". */
   readonly id: string;
   readonly role: 'client' | 'server';
-  /** @internal */
-  ptr: CtxPtr;
-  /** @internal Connections made from this context that are not freed yet. */
-  readonly connections = new Set<Connection>();
-  private freed = false;
-  private newCb: NewSessionCallback | null = null;
-  private removeCb: RemoveSessionCallback | null = null;
-  private getCb: GetSessionCallback | null = null;
-  private alpnAccepted: string[] | null = null;
-  private readonly dropHolders: () => void;
-  /** Whether peers' certificates are verified. */
-  verifies = false;
-  /** Server: whether connections read early data (0-RTT) before completing their handshake. */
-  acceptsEarlyData = false;
-  /** @internal Set while OpenSSL runs this context's code from JS (its callbacks may not free it). */
-  busy = 0;
+  readonly #s: ContextState;
+  #newCb: NewSessionCallback | null = null;
+  #removeCb: RemoveSessionCallback | null = null;
+  #getCb: GetSessionCallback | null = null;
+  #alpnAccepted: string[] | null = null;
+  #keyLogCb: ((line: string, connection: Connection) => void) | null = null;
   /** Removal-callback views expire when the callback returns. */
-  private removalEpoch = 0;
+  #removalEpoch = 0;
 
   /** @internal */
-  constructor(
-    /** @internal */
-    readonly rt: Runtime,
-    private readonly tls: TlsRegistry,
-    options: ContextOptions,
-  ) {
-    if (options.role !== 'client' && options.role !== 'server') {
-      throw new InvalidArgumentError(`createContext: role must be 'client' or 'server', got ${String(options.role)}`);
-    }
-    if (options.role === 'server' && (!options.certificate || !options.privateKey)) {
-      throw new InvalidArgumentError(
-        'createContext: a server needs certificate and privateKey (PEM); ossl.generateCertificate() makes both',
-      );
-    }
-    if (
-      options.role === 'client' &&
-      options.verify !== false &&
-      (options.ca === undefined || (Array.isArray(options.ca) && options.ca.length === 0))
-    ) {
-      throw new InvalidArgumentError(
-        "createContext: a client verifies the server's certificate, so it needs `ca`: the PEM certificate(s) to trust (your server's CA; for public servers a root bundle, e.g. Node's tls.rootCertificates). To connect without verifying, say so with `verify: false` (anyone on the path can then impersonate the server).",
-      );
-    }
-    const b = rt.b;
-    this.role = options.role;
-    this.id = tls.contextId();
+  constructor(token: unknown, core?: Core, tls?: TlsRegistry, config?: ContextConfig) {
+    refuseConstruction(token, 'Context', 'make one with ossl.createContext({ role })');
+    const c = config as ContextConfig;
+    const r = tls as TlsRegistry;
+    const k = core as Core;
+    const b = k.b;
+    this.role = c.role;
+    this.id = r.contextId();
     const ptr = b.x.osw_ctx_new(this.role === 'server' ? 1 : 0);
     if (ptr === 0) throw b.error('SSL_CTX_new');
-    this.ptr = ptr;
-    tls.contexts.set(ptr, this);
     const cacheId = `${this.id} cache`;
-    this.dropHolders = rt.ledger.addHolderSource((s) =>
-      b.x.osw_session_owner(s) === this.ptr ? [{ kind: 'cache', id: cacheId, references: 1 }] : [],
+    const dropHolders = k.ledger.addHolderSource((sess) =>
+      b.x.osw_session_owner(sess) === ptr ? [{ kind: 'cache', id: cacheId, references: 1 }] : [],
     );
+    const self = this;
+    const s: ContextState = {
+      kind: 'context',
+      core: k,
+      tls: r,
+      object: this,
+      id: this.id,
+      role: this.role,
+      ptr,
+      freed: false,
+      busy: 0,
+      connections: new Set(),
+      verifies: false,
+      acceptsEarlyData: false,
+      sessionListeners: 0,
+      installCallbacks() {
+        const which =
+          (self.#newCb || s.sessionListeners > 0 ? CALLBACK.NEW_SESSION : 0) |
+          (self.#removeCb ? CALLBACK.REMOVE_SESSION : 0) |
+          (self.#getCb ? CALLBACK.GET_SESSION : 0);
+        b.x.osw_ctx_set_session_callbacks(s.ptr, which);
+      },
+      release() {
+        if (s.freed && s.connections.size === 0 && r.contextFor(s.ptr) === s) {
+          r.unregisterContext(s);
+          dropHolders();
+        }
+      },
+      newSession: (ssl, sess) => this.#handleNewSession(ssl, sess),
+      removeSession: (sess) => this.#handleRemoveSession(sess),
+      getSession: (ssl, id, len) => this.#handleGetSession(ssl, id, len),
+      alpnSelect: (list, len) => this.#handleAlpnSelect(list, len),
+      keyLog: (line, connection) => this.#keyLogCb?.(line, connection.object as Connection),
+    };
+    this.#s = s;
+    setState(this, s);
+    r.registerContext(s);
     try {
-      this.configure(options);
+      this.#configure(c);
     } catch (error) {
-      this.free();
+      calls.free(k, this);
       throw error;
     }
   }
 
-  private configure(o: ContextOptions): void {
-    const b = this.rt.b;
+  /** @internal Converts the options, then makes the SSL_CTX (the gate's order). */
+  static create(core: Core, tls: TlsRegistry, options: unknown): Context {
+    return create(core, options, tls);
+  }
+
+  #configure(o: ContextConfig): void {
+    const s = this.#s;
+    const b = s.core.b;
+    const ptr = s.ptr;
     const check = (ok: boolean, what: string): void => {
       if (!ok) throw b.error(`${what} (${this.id})`);
     };
-    if (o.minVersion !== undefined || o.maxVersion !== undefined) {
-      check(
-        b.x.osw_ctx_set_versions(this.ptr, protocolNumber(o.minVersion ?? 0), protocolNumber(o.maxVersion ?? 0)) === 1,
-        'set protocol versions',
-      );
-    }
-    if (o.ciphers !== undefined)
-      check(b.withString(o.ciphers, (p) => b.x.SSL_CTX_set_cipher_list(this.ptr, p)) === 1, 'SSL_CTX_set_cipher_list');
-    if (o.ciphersuites !== undefined)
-      check(b.withString(o.ciphersuites, (p) => b.x.SSL_CTX_set_ciphersuites(this.ptr, p)) === 1, 'SSL_CTX_set_ciphersuites');
-    if (o.groups !== undefined) check(b.withString(o.groups, (p) => b.x.osw_ctx_set_groups(this.ptr, p)) === 1, 'SSL_CTX_set1_groups_list');
-    if (o.alpn !== undefined) {
+    if (o.versions) check(b.x.osw_ctx_set_versions(ptr, o.versions[0], o.versions[1]) === 1, 'set protocol versions');
+    if (o.ciphers) check(b.withBytes(o.ciphers, (p) => b.x.SSL_CTX_set_cipher_list(ptr, p), true) === 1, 'SSL_CTX_set_cipher_list');
+    if (o.ciphersuites)
+      check(b.withBytes(o.ciphersuites, (p) => b.x.SSL_CTX_set_ciphersuites(ptr, p), true) === 1, 'SSL_CTX_set_ciphersuites');
+    if (o.groups) check(b.withBytes(o.groups, (p) => b.x.osw_ctx_set_groups(ptr, p), true) === 1, 'SSL_CTX_set1_groups_list');
+    if (o.alpn) {
       if (this.role === 'client') {
         // SSL_CTX_set_alpn_protos returns 0 on success.
-        check(b.withBytes(alpnWire(o.alpn), (p, n) => b.x.SSL_CTX_set_alpn_protos(this.ptr, p, n)) === 0, 'SSL_CTX_set_alpn_protos');
+        const wire = o.alpn.wire;
+        check(b.withBytes(wire, (p, n) => b.x.SSL_CTX_set_alpn_protos(ptr, p, n)) === 0, 'SSL_CTX_set_alpn_protos');
       } else {
-        alpnWire(o.alpn);
-        this.alpnAccepted = [...o.alpn];
-        b.x.osw_ctx_set_alpn_select(this.ptr, 1);
+        this.#alpnAccepted = o.alpn.names;
+        b.x.osw_ctx_set_alpn_select(ptr, 1);
       }
     }
-    if (o.certificate !== undefined) {
-      check(b.withString(o.certificate, (p, n) => b.x.osw_ctx_use_certificate_pem(this.ptr, p, n)) === 1, 'use certificate');
-    }
-    if (o.privateKey !== undefined) {
-      check(b.withString(o.privateKey, (p, n) => b.x.osw_ctx_use_private_key_pem(this.ptr, p, n)) === 1, 'use private key');
-    }
-    const cas = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca];
-    for (const ca of cas) check(b.withString(ca, (p, n) => b.x.osw_ctx_add_ca_pem(this.ptr, p, n)) > 0, 'add CA certificate');
-    // A client verifies its server unless told otherwise, in so many words.
-    const verify = o.verify ?? (this.role === 'client' || cas.length > 0);
-    this.verifies = verify;
-    if (verify) {
-      b.x.SSL_CTX_set_verify(this.ptr, SSL_VERIFY_PEER | (this.role === 'server' ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), 0);
-    }
+    if (o.certificate)
+      check(b.withBytes(o.certificate, (p, n) => b.x.osw_ctx_use_certificate_pem(ptr, p, n), true) === 1, 'use certificate');
+    if (o.privateKey) check(b.withBytes(o.privateKey, (p, n) => b.x.osw_ctx_use_private_key_pem(ptr, p, n), true) === 1, 'use private key');
+    for (const ca of o.ca) check(b.withBytes(ca, (p, n) => b.x.osw_ctx_add_ca_pem(ptr, p, n), true) > 0, 'add CA certificate');
+    s.verifies = o.verify;
+    if (o.verify) b.x.SSL_CTX_set_verify(ptr, SSL_VERIFY_PEER | (this.role === 'server' ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), 0);
     if (this.role === 'server') {
-      const sid = o.sessionIdContext ?? 'openssl-session-wasm';
-      check(b.withString(sid, (p, n) => b.x.SSL_CTX_set_session_id_context(this.ptr, p, n)) === 1, 'SSL_CTX_set_session_id_context');
-      if (o.tickets === false) b.x.osw_ctx_set_options(this.ptr, SSL_OP_NO_TICKET);
-      if (o.numTickets !== undefined) check(b.x.SSL_CTX_set_num_tickets(this.ptr, o.numTickets) === 1, 'SSL_CTX_set_num_tickets');
-      if (o.acceptEarlyData !== undefined && o.acceptEarlyData !== false) {
-        const max = o.acceptEarlyData === true ? 16384 : o.acceptEarlyData;
-        if (!Number.isInteger(max) || max < 1 || max > 0x7fffffff) {
-          throw new InvalidArgumentError('createContext: acceptEarlyData must be true or a byte count from 1 to 2^31-1');
-        }
-        check(b.x.SSL_CTX_set_max_early_data(this.ptr, max) === 1, 'SSL_CTX_set_max_early_data');
-        this.acceptsEarlyData = true;
+      const sid = o.sessionIdContext;
+      check(b.withBytes(sid, (p, n) => b.x.SSL_CTX_set_session_id_context(ptr, p, n)) === 1, 'SSL_CTX_set_session_id_context');
+      if (o.tickets === false) b.x.osw_ctx_set_options(ptr, SSL_OP_NO_TICKET);
+      if (o.numTickets !== undefined) check(b.x.SSL_CTX_set_num_tickets(ptr, o.numTickets) === 1, 'SSL_CTX_set_num_tickets');
+      if (o.maxEarlyData > 0) {
+        check(b.x.SSL_CTX_set_max_early_data(ptr, o.maxEarlyData) === 1, 'SSL_CTX_set_max_early_data');
+        s.acceptsEarlyData = true;
       }
     }
-    if (o.sessionCacheMode !== undefined) this.sessionCacheMode = o.sessionCacheMode;
-    if (o.sessionCacheSize !== undefined) this.sessionCacheSize = o.sessionCacheSize;
-    if (o.timeout !== undefined) this.timeout = o.timeout;
+    if (o.sessionCacheMode !== undefined) ctrl(s, CTRL.SET_SESS_CACHE_MODE, o.sessionCacheMode);
+    if (o.sessionCacheSize !== undefined) ctrl(s, CTRL.SET_SESS_CACHE_SIZE, o.sessionCacheSize);
+    if (o.timeout !== undefined) b.x.SSL_CTX_set_timeout(ptr, o.timeout);
     b.clearErrors();
   }
 
-  /** @internal The pointer, after checking this context is alive and from this instance. */
-  live(op: string): CtxPtr {
-    if (this.freed) throw new UseAfterFreeError(`${op}: context ${this.id} was freed`, this.id);
-    return this.ptr;
+  /** The connections made from this context that are not freed yet (a copy). */
+  get connections(): Connection[] {
+    return [...this.#s.connections].map((c) => c.object as Connection);
   }
 
-  private ctrl(cmd: number, larg = 0): number {
-    return this.rt.guard(() => this.rt.b.x.osw_ctx_ctrl(this.live('SSL_CTX_ctrl'), cmd, larg));
+  /** Whether peers' certificates are verified. */
+  get verifies(): boolean {
+    return this.#s.verifies;
+  }
+  /** Server: whether connections read early data (0-RTT) before completing their handshake. */
+  get acceptsEarlyData(): boolean {
+    return this.#s.acceptsEarlyData;
   }
 
   /** SSL_SESS_CACHE_* flags (SSL_CTX_set_session_cache_mode / get). */
   get sessionCacheMode(): number {
-    return this.ctrl(CTRL.GET_SESS_CACHE_MODE);
+    return calls.sessionCacheMode(this.#s.core, this);
   }
   set sessionCacheMode(mode: number) {
-    this.ctrl(CTRL.SET_SESS_CACHE_MODE, mode);
+    calls.setSessionCacheMode(this.#s.core, this, mode);
+  }
+  /** @internal SSL_CTX_set_session_cache_mode: returns the previous mode. */
+  setSessionCacheMode(mode: number): number {
+    return calls.setSessionCacheMode(this.#s.core, this, mode);
   }
   get sessionCacheSize(): number {
-    return this.ctrl(CTRL.GET_SESS_CACHE_SIZE);
+    return calls.sessionCacheSize(this.#s.core, this);
   }
   set sessionCacheSize(n: number) {
-    this.ctrl(CTRL.SET_SESS_CACHE_SIZE, n);
+    calls.setSessionCacheSize(this.#s.core, this, n);
   }
   /** Default lifetime of new sessions, seconds (SSL_CTX_set_timeout / get). */
   get timeout(): number {
-    return this.rt.guard(() => this.rt.b.x.SSL_CTX_get_timeout(this.live('SSL_CTX_get_timeout')));
+    return calls.timeout(this.#s.core, this);
   }
   set timeout(seconds: number) {
-    this.rt.guard(() => this.rt.b.x.SSL_CTX_set_timeout(this.live('SSL_CTX_set_timeout'), seconds));
+    calls.setTimeout(this.#s.core, this, seconds);
+  }
+  /** @internal SSL_CTX_set_timeout: returns the previous timeout. */
+  setTimeout(seconds: number): number {
+    return calls.setTimeout(this.#s.core, this, seconds);
   }
   /** Sessions in the internal cache (SSL_CTX_sess_number). */
   get sessionCount(): number {
-    return this.ctrl(CTRL.SESS_NUMBER);
+    return calls.ctrl(this.#s.core, this, CTRL.SESS_NUMBER);
   }
   /** The SSL_CTX_sess_* counters. */
   get stats(): CacheStats {
+    const c = (cmd: number): number => calls.ctrl(this.#s.core, this, cmd);
     return {
-      number: this.ctrl(CTRL.SESS_NUMBER),
-      connect: this.ctrl(CTRL.SESS_CONNECT),
-      connectGood: this.ctrl(CTRL.SESS_CONNECT_GOOD),
-      connectRenegotiate: this.ctrl(CTRL.SESS_CONNECT_RENEGOTIATE),
-      accept: this.ctrl(CTRL.SESS_ACCEPT),
-      acceptGood: this.ctrl(CTRL.SESS_ACCEPT_GOOD),
-      acceptRenegotiate: this.ctrl(CTRL.SESS_ACCEPT_RENEGOTIATE),
-      hits: this.ctrl(CTRL.SESS_HIT),
-      cbHits: this.ctrl(CTRL.SESS_CB_HIT),
-      misses: this.ctrl(CTRL.SESS_MISSES),
-      timeouts: this.ctrl(CTRL.SESS_TIMEOUTS),
-      cacheFull: this.ctrl(CTRL.SESS_CACHE_FULL),
+      number: c(CTRL.SESS_NUMBER),
+      connect: c(CTRL.SESS_CONNECT),
+      connectGood: c(CTRL.SESS_CONNECT_GOOD),
+      connectRenegotiate: c(CTRL.SESS_CONNECT_RENEGOTIATE),
+      accept: c(CTRL.SESS_ACCEPT),
+      acceptGood: c(CTRL.SESS_ACCEPT_GOOD),
+      acceptRenegotiate: c(CTRL.SESS_ACCEPT_RENEGOTIATE),
+      hits: c(CTRL.SESS_HIT),
+      cbHits: c(CTRL.SESS_CB_HIT),
+      misses: c(CTRL.SESS_MISSES),
+      timeouts: c(CTRL.SESS_TIMEOUTS),
+      cacheFull: c(CTRL.SESS_CACHE_FULL),
     };
   }
 
@@ -305,79 +560,15 @@ export class Context {
    * not removed by removeSession (only a flush drops it), and a copy with the same id replaces it.
    */
   addSession(s: Session | SessionView): boolean {
-    return this.cacheOp('addSession', s, (ctx, p) => {
-      this.notInAnotherCache(p, 'addSession');
-      return this.rt.b.x.SSL_CTX_add_session(ctx, p);
-    });
-  }
-
-  /**
-   * A session is in at most one cache: its list links and owner are single fields. OpenSSL does not
-   * check; filing a session another context caches relinks it into this cache's list with the other
-   * list's links, corrupting both (a later flush loops forever). Refused before reaching C.
-   */
-  private notInAnotherCache(p: SessionPtr, op: string): void {
-    const owner = this.rt.b.x.osw_session_owner(p);
-    if (owner !== 0 && owner !== this.ptr) {
-      const other = this.tls.contextFor(owner)?.id ?? 'another context';
-      throw new InvalidArgumentError(
-        `${this.id}.${op}: the session is in ${other}'s session cache, and a session can be in one cache at a time; remove it there first, or use a dup()`,
-      );
-    }
+    return calls.addSession(this.#s.core, this, s);
   }
   /** SSL_CTX_remove_session: the cache drops its reference. True when it was there. OpenSSL marks the session not resumable. */
   removeSession(s: Session | SessionView): boolean {
-    return this.cacheOp('removeSession', s, (ctx, p) => this.rt.b.x.SSL_CTX_remove_session(ctx, p));
+    return calls.removeSession(this.#s.core, this, s);
   }
-  /** SSL_CTX_flush_sessions_ex: removes sessions expired at `time` (seconds; default now). */
-  flushSessions(time: number = Date.now() / 1000): void {
-    const rt = this.rt;
-    this.notBusy('flushSessions');
-    rt.guard(() =>
-      rt.ledger.run(`${this.id} flushSessions`, `${this.id} cache`, () => {
-        this.busy++;
-        try {
-          rt.b.x.osw_ctx_flush_sessions(this.live('flushSessions'), time);
-        } finally {
-          this.busy--;
-        }
-        this.raiseFault();
-      }),
-    );
-  }
-
-  /**
-   * Refuses changing the session cache while OpenSSL runs this context's cache code (a call from
-   * inside one of its callbacks): SSL_CTX_add_session calls onRemoveSession from its eviction loop,
-   * between filing a session in the hash table and linking it into the list.
-   */
-  private notBusy(op: string): void {
-    if (this.busy > 0) {
-      throw new ReentrancyError(
-        `${this.id}.${op}: the context is in use by OpenSSL right now (called from one of its callbacks); its session cache cannot change under it`,
-      );
-    }
-  }
-
-  private cacheOp(op: string, s: Session | SessionView, fn: (ctx: CtxPtr, p: SessionPtr) => number): boolean {
-    const rt = this.rt;
-    this.notBusy(op);
-    return rt.guard(() => {
-      const p = rt.usable(s, `${this.id}.${op}`);
-      const ctx = this.live(op);
-      return rt.ledger.run(`${this.id} ${op}`, `${this.id} cache`, () => {
-        this.busy++;
-        let ok: number;
-        try {
-          ok = fn(ctx, p);
-        } finally {
-          this.busy--;
-        }
-        rt.b.clearErrors();
-        this.raiseFault();
-        return ok === 1;
-      });
-    });
+  /** SSL_CTX_flush_sessions_ex: removes sessions expired at `time` (whole seconds; default now). */
+  flushSessions(time: number = Math.floor(Date.now() / 1000)): void {
+    calls.flushSessions(this.#s.core, this, time);
   }
 
   /**
@@ -388,130 +579,106 @@ export class Context {
    * up (it marks it not resumable): resume with the newer session the callback receives.
    */
   onNewSession(cb: NewSessionCallback | null): void {
-    this.live('onNewSession');
+    const callback = onCallback<NewSessionCallback>(this.#s, 'onNewSession', cb);
     // OpenSSL calls a client's new-session callback only in CLIENT mode; without it the callback
     // would silently never run. NO_INTERNAL_STORE: the context's own cache still keeps nothing.
-    if (cb && this.role === 'client' && (this.sessionCacheMode & SESS_CACHE.CLIENT) === 0) {
+    if (callback && this.role === 'client' && (this.sessionCacheMode & SESS_CACHE.CLIENT) === 0) {
       this.sessionCacheMode = this.sessionCacheMode | SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL_STORE;
     }
-    this.newCb = cb;
-    this.installCallbacks();
+    this.#newCb = callback;
+    this.#s.installCallbacks();
   }
   /** SSL_CTX_sess_set_remove_cb: a view of each session leaving the cache, valid during the call. */
   onRemoveSession(cb: RemoveSessionCallback | null): void {
-    this.removeCb = cb;
-    this.installCallbacks();
+    this.#removeCb = onCallback(this.#s, 'onRemoveSession', cb);
+    this.#s.installCallbacks();
   }
   /** SSL_CTX_sess_set_get_cb (server): an external cache. Return a session you keep holding, or null. */
   onGetSession(cb: GetSessionCallback | null): void {
-    this.getCb = cb;
-    this.installCallbacks();
+    this.#getCb = onCallback(this.#s, 'onGetSession', cb);
+    this.#s.installCallbacks();
   }
 
-  private keyLogCb: ((line: string, connection: Connection) => void) | null = null;
   /**
    * Opt-in key log (SSL_CTX_set_keylog_callback): one SSLKEYLOGFILE line per secret, so a capture
    * can be decrypted in Wireshark. Anyone with these lines can read the traffic; null turns it off.
    */
   onKeyLog(cb: ((line: string, connection: Connection) => void) | null): void {
-    this.keyLogCb = cb;
-    this.rt.guard(() => this.rt.b.x.osw_ctx_set_keylog(this.live('onKeyLog'), cb ? 1 : 0));
-  }
-  /** @internal */
-  handleKeyLog(line: string, connection: Connection): void {
-    this.keyLogCb?.(line, connection);
+    this.#keyLogCb = onCallback(this.#s, 'onKeyLog', cb);
+    this.#s.core.b.x.osw_ctx_set_keylog(this.#s.ptr, this.#keyLogCb ? 1 : 0);
   }
 
-  /** @internal Connections that listen for their new sessions (the Node transport). */
-  private sessionListeners = 0;
-  /** @internal */
-  addSessionListener(delta: 1 | -1): void {
-    this.sessionListeners += delta;
-    if (!this.freed) this.installCallbacks();
-  }
-
-  private installCallbacks(): void {
-    const which = (this.newCb || this.sessionListeners > 0 ? 1 : 0) | (this.removeCb ? 2 : 0) | (this.getCb ? 4 : 0);
-    this.rt.guard(() => this.rt.b.x.osw_ctx_set_session_callbacks(this.live('set session callbacks'), which));
-  }
-
-  /** @internal OpenSSL took a reference for us, then called the new-session callback. */
-  handleNewSession(ssl: SslPtr, sess: number): number {
-    const rt = this.rt;
-    const connection = this.tls.connectionFor(ssl);
-    const cb = this.newCb;
+  /** OpenSSL took a reference for us, then called the new-session callback. */
+  #handleNewSession(ssl: SslPtr, sess: number): number {
+    const s = this.#s;
+    const core = s.core;
+    const connection = s.tls.connectionFor(ssl);
+    const cb = this.#newCb;
     if (!connection) return 0;
     connection.notifySession(sess as SessionPtr);
     if (!cb) return 0;
     // Adopt first: the reference OpenSSL took for the callback is the last up_ref it just made.
-    const handle = rt.adopt<Session>(sess as SessionPtr, 'get1', `${this.id} onNewSession`, 1);
-    const own: Ownership = (handle as unknown as SessionInternals)[OWNERSHIP];
-    return rt.ledger.run(`${this.id} onNewSession`, `${connection.id}`, () => {
+    const handle = core.adopt<Session>(sess as SessionPtr, 'get1', `${this.id} onNewSession`, 1);
+    const own = SESSION.convert(handle, 'onNewSession: session', core).own;
+    return core.ledger.run(`${this.id} onNewSession`, `${connection.id}`, () => {
       let keep = false;
       try {
-        keep = cb(handle, connection) === true;
+        keep = cb(handle, connection.object as Connection) === true;
       } finally {
-        if (own.held === 0) keep = true; // the callback freed it itself: the reference is consumed
-        if (!keep) rt.ledger.handedBack(own); // returning 0 makes OpenSSL drop the reference
+        if (own.references === 0) keep = true; // the callback freed it itself: the reference is consumed
+        if (!keep) core.ledger.handedBack(own); // returning 0 makes OpenSSL drop the reference
       }
       return keep ? 1 : 0;
     });
   }
 
-  /** @internal */
-  handleRemoveSession(sess: number): void {
-    const cb = this.removeCb;
+  #handleRemoveSession(sess: number): void {
+    const cb = this.#removeCb;
     if (!cb) return;
-    const epoch = ++this.removalEpoch;
-    const view = this.rt.view(sess as SessionPtr, {
+    const epoch = ++this.#removalEpoch;
+    const view = this.#s.core.view(sess as SessionPtr, {
       label: `${this.id} onRemoveSession`,
-      expired: () => (this.removalEpoch !== epoch ? 'the remove-session callback has returned' : null),
+      expired: () => (this.#removalEpoch !== epoch ? 'the remove-session callback has returned' : null),
     }) as SessionView;
     try {
       cb(view, this);
     } finally {
-      this.removalEpoch++;
+      this.#removalEpoch++;
     }
   }
 
-  /** @internal */
-  handleGetSession(ssl: SslPtr, id: number, len: number): number {
-    const cb = this.getCb;
-    const connection = this.tls.connectionFor(ssl);
+  #handleGetSession(ssl: SslPtr, id: number, len: number): number {
+    const s = this.#s;
+    const cb = this.#getCb;
+    const connection = s.tls.connectionFor(ssl);
     if (!cb || !connection) return 0;
-    const found = cb(this.rt.b.copyOut(id, len), connection);
+    const found = cb(s.core.b.copyOut(id, len), connection.object as Connection);
     if (found === null || found === undefined) return 0;
     // OpenSSL takes its own reference (copy = 1); the JS side keeps the one it holds. Unless
     // NO_INTERNAL_STORE, it then files the session in this context's cache.
-    const p = this.rt.usable(found, `${this.id} onGetSession`);
-    this.notInAnotherCache(p, 'onGetSession');
+    const state = s.core.session(found, `${this.id} onGetSession`);
+    const p = s.core.usable(state, `${this.id} onGetSession`);
+    notInAnotherCache(s, p, 'onGetSession');
     return p;
   }
 
-  /** @internal Server ALPN: the first accepted protocol the client offered. */
-  handleAlpnSelect(list: number, len: number): number {
-    const wire = this.rt.b.copyOut(list, len);
+  /** Server ALPN: the first accepted protocol the client offered. */
+  #handleAlpnSelect(list: number, len: number): number {
+    const wire = this.#s.core.b.copyOut(list, len);
     const offered: { name: string; at: number }[] = [];
     for (let at = 0; at < wire.length; at += 1 + wire[at]) {
       offered.push({ name: new TextDecoder().decode(wire.subarray(at + 1, at + 1 + wire[at])), at });
     }
-    for (const want of this.alpnAccepted ?? []) {
+    for (const want of this.#alpnAccepted ?? []) {
       const hit = offered.find((o) => o.name === want);
       if (hit) return hit.at;
     }
     return -1;
   }
 
-  /** @internal Raises, after C returned, an exception a callback threw inside it. */
-  raiseFault(): void {
-    const fault = this.tls.takeFault();
-    if (fault) throw new CallbackError(fault.callback, fault.error);
-  }
-
   /** A connection using this context (SSL_new over memory BIOs). */
   newConnection(options: ConnectionOptions = {}): Connection {
-    this.live('newConnection');
-    return new Connection(this.rt, this.tls, this, options);
+    return newConnection(this.#s.core, this, options);
   }
 
   /**
@@ -519,39 +686,38 @@ export class Context {
    * runs for each) once OpenSSL frees the context, which waits for this context's live connections.
    */
   free(): void {
-    if (this.freed) return;
-    if (this.busy > 0) {
-      throw new ReentrancyError(`${this.id}.free: the context is in use by OpenSSL right now (called from its own callback)`);
-    }
-    const rt = this.rt;
-    rt.guard(() =>
-      rt.ledger.run(`${this.id} free`, `${this.id} cache`, () => {
-        this.freed = true;
-        this.busy++;
-        try {
-          rt.b.x.SSL_CTX_free(this.ptr);
-        } finally {
-          this.busy--;
-        }
-        this.release();
-        this.tls.takeFault(); // a throwing remove callback cannot stop a free
-      }),
-    );
-  }
-
-  /** @internal Forget the C pointer once OpenSSL really freed the SSL_CTX (no connections left). */
-  release(): void {
-    if (this.freed && this.connections.size === 0 && this.tls.contexts.get(this.ptr) === this) {
-      this.tls.contexts.delete(this.ptr);
-      this.dropHolders();
-    }
+    calls.free(this.#s.core, this);
   }
 
   get isFreed(): boolean {
-    return this.freed;
+    return this.#s.freed;
   }
 
   [disposeSymbol](): void {
     this.free();
   }
+
+  toJSON(): { id: string; role: string; state: string } {
+    return { id: this.id, role: this.role, state: this.#s.freed ? 'freed' : 'alive' };
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Context { id: '${this.id}', role: '${this.role}', state: '${this.#s.freed ? 'freed' : 'alive'}' }`;
+  }
 }
+brand(Context, 'Context');
+
+const create = declare(
+  'createContext',
+  [CONFIG, { name: 'registry', convert: (v) => v as TlsRegistry } as Param<TlsRegistry>],
+  (core, config, tls) => new Context(CONSTRUCT, core, tls, config),
+);
+
+/** Conversion of a callback argument, through the gate's convert-then-check order. */
+function onCallback<T>(s: ContextState, op: string, cb: unknown): T | null {
+  return declaredCallback(s.core, s.object, cb, op) as T | null;
+}
+const declaredCallback = declare(
+  'set session callback',
+  [CONTEXT, callback<unknown>('callback'), { name: 'op', convert: (v) => v as string } as Param<string>],
+  (_core, _s, cb) => cb,
+);

@@ -1,4 +1,5 @@
 /** Two connections talking through memory: used by tests, the playground and the benchmarks. */
+import { integer, NUMBER_KINDS, record } from '../core/convert.js';
 import { OpenSSLWasmError } from '../errors.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
 import { type Connection, refuseUndefinedSession } from './connection.js';
@@ -51,8 +52,12 @@ export function pump(client: Connection, server: Connection, maxRounds = 50): { 
   throw new OpenSSLWasmError(`pump: still moving bytes after ${maxRounds} rounds`);
 }
 
-export function connectInMemory(clientContext: Context, serverContext: Context, options: InMemoryOptions = {}): InMemoryPair {
-  refuseUndefinedSession(options);
+export function connectInMemory(clientContext: Context, serverContext: Context, given: InMemoryOptions = {}): InMemoryPair {
+  refuseUndefinedSession(given);
+  // Read once: a getter on the caller's options runs here, not between later checks and C.
+  const o = record(given, 'connectInMemory: options', ['hostname', 'session', 'alpn', 'maxRounds']);
+  const options = o as InMemoryOptions;
+  if (o.maxRounds !== undefined) integer(o.maxRounds, NUMBER_KINDS.rounds, 'connectInMemory: options.maxRounds');
   const client = clientContext.newConnection({
     ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
     ...(options.session !== undefined ? { session: options.session } : {}),

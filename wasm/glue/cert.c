@@ -7,16 +7,17 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include "codes.h"
 #include "osw.h"
 
 static EVP_PKEY *make_key(int type)
 {
     switch (type) {
-    case 0:
+    case OSW_KEY_TYPE_P256:
         return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    case 1:
+    case OSW_KEY_TYPE_ED25519:
         return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    case 2:
+    case OSW_KEY_TYPE_RSA2048:
         return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     default:
         return NULL;
@@ -80,7 +81,7 @@ unsigned char *osw_generate_certificate(int key_type, const char *common_name, i
         || !add_ext(cert, NID_subject_key_identifier, "hash"))
         goto done;
     /* Ed25519 signs without a separate digest. */
-    if (X509_sign(cert, key, key_type == 1 ? NULL : EVP_sha256()) <= 0)
+    if (X509_sign(cert, key, key_type == OSW_KEY_TYPE_ED25519 ? NULL : EVP_sha256()) <= 0)
         goto done;
     if (!PEM_write_bio_X509(bio, cert))
         goto done;

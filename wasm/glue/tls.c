@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include "codes.h"
 #include "osw.h"
 
 /* Implemented in wasm/host.js. Each returns a plain value and never throws. */
@@ -133,9 +134,9 @@ static SSL_SESSION *on_get_session(SSL *ssl, const unsigned char *id, int len, i
 /* Installs (1) or removes (0) the JS callbacks: bit 0 new, bit 1 remove, bit 2 get. */
 void osw_ctx_set_session_callbacks(SSL_CTX *ctx, int which)
 {
-    SSL_CTX_sess_set_new_cb(ctx, (which & 1) ? on_new_session : NULL);
-    SSL_CTX_sess_set_remove_cb(ctx, (which & 2) ? on_remove_session : NULL);
-    SSL_CTX_sess_set_get_cb(ctx, (which & 4) ? on_get_session : NULL);
+    SSL_CTX_sess_set_new_cb(ctx, (which & OSW_CALLBACK_NEW_SESSION) ? on_new_session : NULL);
+    SSL_CTX_sess_set_remove_cb(ctx, (which & OSW_CALLBACK_REMOVE_SESSION) ? on_remove_session : NULL);
+    SSL_CTX_sess_set_get_cb(ctx, (which & OSW_CALLBACK_GET_SESSION) ? on_get_session : NULL);
 }
 
 double osw_ctx_flush_sessions(SSL_CTX *ctx, double t)

@@ -1,0 +1,142 @@
+/**
+ * The gate: the one flow every public call follows (../../DESIGN.md, "the gate").
+ *   1. convert every argument (the only place user code may run),
+ *   2. check handles against the ledger (alive? owned? this instance? borrow valid?),
+ *   3. call C with no user code in between (callbacks from C are guarded where they are made),
+ *   4. record (the ledger's writer, inside the body), 5. return or raise a typed error.
+ * A call refused in 1 or 2 never reaches C, changes nothing and is counted in ledger.stats().refused.
+ * Every public method is one declaration: its operation name, its parameters' kinds, its body.
+ */
+
+import { notOurs } from './brand.js';
+import { type Core, type SessionState, sessionState } from './instance.js';
+
+/** One parameter kind: conversion (may run user code), then an optional check (runs none). */
+export interface Param<C = unknown, P = C> {
+  /** What the parameter is called in messages ("hostname"). */
+  readonly name: string;
+  convert(v: unknown, what: string, core: Core): C;
+  check?(c: C, op: string, core: Core): P;
+}
+
+type Checked<Ps> = { [K in keyof Ps]: Ps[K] extends Param<infer C, infer P> ? (unknown extends P ? C : P) : never };
+
+/** A declared public call: `(core or null, ...raw arguments) => result`. */
+export interface Declared<Ps extends readonly Param[], R> {
+  readonly op: string;
+  readonly params: Ps;
+  /** Runs the gate. Without a core, the first argument (a session) names the instance. */
+  (core: Core | null, ...raw: unknown[]): R;
+}
+
+/** Counts a refusal found while C has not been reached yet (inside a body, before its C call). */
+export function refuse(core: Core, error: Error): Error {
+  core.ledger.refused();
+  return error;
+}
+
+/**
+ * Declares a public call. `body` receives the checked values; it calls C and records through the
+ * ledger's writer. `clearErrors`: OpenSSL's error queue is left empty afterwards (the default).
+ */
+export function declare<const Ps extends readonly Param[], R>(
+  op: string,
+  params: Ps,
+  body: (core: Core, ...args: Checked<Ps>) => R,
+  options: { clearErrors?: boolean } = {},
+): Declared<Ps, R> {
+  const n = params.length;
+  const clear = options.clearErrors ?? true;
+  const what = params.map((p) => `${op}: ${p.name}`);
+  const run = (given: Core | null, ...raw: unknown[]): R => {
+    let core = given;
+    if (core === null) {
+      const state = sessionState(raw[0]);
+      if (state === undefined) throw notOurs(raw[0], op, 'a Session or SessionView');
+      core = state.core;
+    }
+    // 1. convert (user code may run here, and only here)
+    const values: unknown[] = new Array(n);
+    try {
+      for (let i = 0; i < n; i++) values[i] = params[i].convert(raw[i], what[i], core);
+    } catch (error) {
+      core.ledger.refused();
+      throw error;
+    }
+    // 2. check (no user code from here on)
+    core.assertNotFailed();
+    try {
+      for (let i = 0; i < n; i++) {
+        const check = params[i].check;
+        if (check !== undefined) values[i] = check(values[i], op, core);
+      }
+    } catch (error) {
+      core.ledger.refused();
+      throw error;
+    }
+    // 3. call C, 4. record (inside the body)
+    try {
+      return (body as (core: Core, ...args: unknown[]) => R)(core, ...values);
+    } catch (error) {
+      throw core.contain(error);
+    } finally {
+      if (clear) core.b.clearErrors();
+    }
+  };
+  return Object.assign(run, { op, params }) as unknown as Declared<Ps, R>;
+}
+
+// ---- the parameter kinds every layer uses ---------------------------------------------------------
+
+/** A session (handle or view) that may be read or written now. */
+export const SESSION: Param<SessionState> = {
+  name: 'session',
+  convert: (v, what, core) => core.session(v, what.slice(0, what.lastIndexOf(':'))),
+  check: (s, op, core) => {
+    core.usable(s, op);
+    return s;
+  },
+};
+
+/** A session whose reference the JS side releases (SSL_SESSION_free, Session.free). */
+export const OWNED_SESSION: Param<SessionState> = {
+  name: 'session',
+  convert: SESSION.convert,
+  check: (s, op, core) => {
+    core.releasable(s, op);
+    return s;
+  },
+};
+
+/** A value converted by `convert` (a string, a number of a kind, bytes...). */
+export function param<C>(name: string, convert: (v: unknown, what: string) => C): Param<C> {
+  return { name, convert: (v, what) => convert(v, what) };
+}
+
+/** The same parameter, or undefined when the caller left it out. */
+export function optional<C, P>(p: Param<C, P>): Param<C | undefined, P | undefined> {
+  return {
+    name: p.name,
+    convert: (v, what, core) => (v === undefined ? undefined : p.convert(v, what, core)),
+    ...(p.check
+      ? {
+          check: (c: C | undefined, op: string, core: Core) =>
+            c === undefined ? undefined : (p.check as (c: C, op: string, core: Core) => P)(c, op, core),
+        }
+      : {}),
+  } as Param<C | undefined, P | undefined>;
+}
+
+/** The same parameter, or null. */
+export function nullable<C, P>(p: Param<C, P>): Param<C | null, P | null> {
+  return {
+    name: p.name,
+    convert: (v, what, core) => (v === null ? null : p.convert(v, what, core)),
+    ...(p.check
+      ? {
+          check: (c: C | null, op: string, core: Core) =>
+            c === null ? null : (p.check as (c: C, op: string, core: Core) => P)(c, op, core),
+        }
+      : {}),
+  } as Param<C | null, P | null>;
+}
