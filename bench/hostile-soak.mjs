@@ -303,7 +303,9 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
       case 'wrongType':
         return r.chance(0.5)
           ? misuse(kind, TypeError, () => ossl.SSL_SESSION_free(r.pick([42, {}, 'session', [], new Uint8Array(4)])))
-          : misuse(kind, InvalidArgumentError, () => ossl.d2i_SSL_SESSION(r.pick(['30 00', null, [0x30, 0], new ArrayBuffer(2)])));
+          : misuse(kind, InvalidArgumentError, () =>
+              ossl.d2i_SSL_SESSION(r.pick([detached(), detached().buffer, detached(), detached().buffer])),
+            );
       case 'freedConnection': {
         const c = r.pick(freedConnections);
         return misuse(kind, UseAfterFreeError, () => (r.chance(0.5) ? c.read() : c.getSession()));
@@ -399,6 +401,13 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
  * one-time state (a failure path taken for the first time), a replay of the same pass (same seed,
  * same choices) must. Returns the counts with heap, ledger and instance state at the end.
  */
+/** A Uint8Array whose buffer was transferred away (reads as empty; refused as detached). */
+function detached() {
+  const b = new Uint8Array(4);
+  structuredClone(b.buffer, { transfer: [b.buffer] });
+  return b;
+}
+
 export function soak(ossl, other, identity, corpus, { seed, ops, handshakes, slack = 128, onProgress }) {
   const began = performance.now();
   pass(ossl, other, identity, corpus, { seed: seed + 1_000_003, ops: Math.min(ops, 5_000), handshakes: Math.min(handshakes, 100) });

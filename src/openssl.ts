@@ -39,7 +39,7 @@ const instances = new WeakMap<object, InstanceState>();
 
 function stateOf(o: unknown, op: string): InstanceState {
   const s = instances.get(o as object);
-  if (s === undefined) throw notOurs(o, op, 'an OpenSSL instance (loadOpenSSL())');
+  if (s === undefined) throw notOurs(o, op, 'an OpenSSL instance (loadOpenSSL())', ['OpenSSL']);
   return s;
 }
 
@@ -59,6 +59,10 @@ function create(via: string, op: 'new' | 'dup' | 'd2i' | 'pem_read', core: Core,
 }
 
 const calls = {
+  /** SSL_CTX_flush_sessions' time is required (Context.flushSessions defaults it to now). */
+  flushTime: declare('SSL_CTX_flush_sessions', [param('time', (v, what) => integer(v, NUMBER_KINDS.seconds32, what))], (_core, t) => t, {
+    clearErrors: false,
+  }),
   RAND_status: declare('RAND_status', [], (core) => core.b.x.RAND_status()),
   RAND_bytes: declare('RAND_bytes', [LENGTH], (core, n) => {
     const b = core.b;
@@ -107,6 +111,7 @@ export class OpenSSL {
   /** @internal */
   constructor(token: unknown, b?: Binding, options?: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string) => void }) {
     refuseConstruction(token, 'OpenSSL', 'load an instance with `await loadOpenSSL()`');
+    brand(this, 'OpenSSL');
     const o = options as NonNullable<typeof options>;
     const binding = b as Binding;
     binding.x.OPENSSL_init_ssl(0, 0);
@@ -198,7 +203,8 @@ export class OpenSSL {
   }
   /** SSL_CTX_flush_sessions(3): removes the sessions expired at `time` (seconds). */
   SSL_CTX_flush_sessions(ctx: Context, time: number): void {
-    mine(stateOf(this, 'SSL_CTX_flush_sessions').core, ctx, 'SSL_CTX_flush_sessions', 'context').flushSessions(time);
+    const st = stateOf(this, 'SSL_CTX_flush_sessions');
+    mine(st.core, ctx, 'SSL_CTX_flush_sessions', 'context').flushSessions(calls.flushTime(st.core, time));
   }
   /** SSL_CTX_set_session_cache_mode(3): returns the previous mode. */
   SSL_CTX_set_session_cache_mode(ctx: Context, mode: number): number {
@@ -344,7 +350,6 @@ for (const [, row] of FIELD_ROWS) {
     configurable: true,
   });
 }
-brand(OpenSSL, 'OpenSSL');
 
 /** Makes an instance over a binding (loadOpenSSL's last step). */
 export function openInstance(

@@ -22,7 +22,7 @@ const FIXTURE_DER = sessionDER();
 /** One JS handle as the model sees it: which session, and how many references it holds. */
 interface HandleModel {
   session: string;
-  held: number;
+  references: number;
 }
 
 interface Model {
@@ -46,8 +46,8 @@ type Cmd = fc.Command<Model, Real>;
 
 let steps = 0;
 
-const liveIndexes = (m: Model): number[] => m.handles.flatMap((h, i) => (h.held > 0 ? [i] : []));
-const deadIndexes = (m: Model): number[] => m.handles.flatMap((h, i) => (h.held === 0 ? [i] : []));
+const liveIndexes = (m: Model): number[] => m.handles.flatMap((h, i) => (h.references > 0 ? [i] : []));
+const deadIndexes = (m: Model): number[] => m.handles.flatMap((h, i) => (h.references === 0 ? [i] : []));
 const pickFrom = (indexes: number[], pick: number): number => indexes[pick % indexes.length];
 
 /** Checks a call was refused with `expected` (the invariants then prove it changed nothing). */
@@ -60,9 +60,9 @@ function checkInvariants(m: Model, r: Real): void {
   steps++;
   const expected = new Map<string, { refs: number; handles: number }>();
   for (const h of m.handles) {
-    if (h.held === 0) continue;
+    if (h.references === 0) continue;
     const e = expected.get(h.session) ?? { refs: 0, handles: 0 };
-    e.refs += h.held;
+    e.refs += h.references;
     e.handles += 1;
     expected.set(h.session, e);
   }
@@ -89,8 +89,8 @@ function checkInvariants(m: Model, r: Real): void {
 
 /** Records a new handle holding one reference to a session no live handle had seen. */
 function adopted(m: Model, r: Real, s: Session, hostname: string | null): void {
-  expect(m.handles.some((h) => h.held > 0 && h.session === s.sessionId)).toBe(false);
-  m.handles.push({ session: s.sessionId, held: 1 });
+  expect(m.handles.some((h) => h.references > 0 && h.session === s.sessionId)).toBe(false);
+  m.handles.push({ session: s.sessionId, references: 1 });
   m.hostnames.set(s.sessionId, hostname);
   r.handles.push(s);
 }
@@ -140,11 +140,11 @@ class UpRef implements Cmd {
     const i = pickFrom(liveIndexes(m), this.pick);
     if (this.layer === 'SSL_SESSION_up_ref') {
       expect(r.ossl.SSL_SESSION_up_ref(r.handles[i])).toBe(1);
-      m.handles[i].held++;
+      m.handles[i].references++;
     } else {
       const t = r.handles[i].upRef();
       expect(t.sessionId).toBe(m.handles[i].session);
-      m.handles.push({ session: t.sessionId, held: 1 });
+      m.handles.push({ session: t.sessionId, references: 1 });
       r.handles.push(t);
     }
     checkInvariants(m, r);
@@ -165,9 +165,9 @@ class Free implements Cmd {
     else if (this.layer === 'Session.free') h.free();
     else h[disposeSymbol]();
     // dispose releases every reference held through the handle; free releases one.
-    m.handles[i].held = this.layer === 'dispose' ? 0 : m.handles[i].held - 1;
-    if (!m.handles.some((x) => x.held > 0 && x.session === m.handles[i].session)) m.hostnames.delete(m.handles[i].session);
-    expect(h.alive).toBe(m.handles[i].held > 0);
+    m.handles[i].references = this.layer === 'dispose' ? 0 : m.handles[i].references - 1;
+    if (!m.handles.some((x) => x.references > 0 && x.session === m.handles[i].session)) m.hostnames.delete(m.handles[i].session);
+    expect(h.alive).toBe(m.handles[i].references > 0);
     checkInvariants(m, r);
   }
   toString = (): string => `${this.layer}(#${this.pick})`;
@@ -323,7 +323,7 @@ async function explore(options: LoadOptions, minSteps: number): Promise<{ steps:
         fc.modelRun(() => ({ model, real }), cmds);
         // Free everything still held, through the layer the handle came from; then nothing leaks.
         real.handles.forEach((h, i) => {
-          for (; model.handles[i].held > 0; model.handles[i].held--) ossl.SSL_SESSION_free(h);
+          for (; model.handles[i].references > 0; model.handles[i].references--) ossl.SSL_SESSION_free(h);
         });
         expect(ossl.ledger.live()).toEqual([]);
         expect(ossl.ledger.violations()).toEqual([]);

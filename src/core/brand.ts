@@ -1,37 +1,46 @@
 /**
  * Who made an object. Internals live in module WeakMaps, so an object from another copy of this
- * package (a second install, a bundle that inlined it) is in none of ours; the brand, registered
- * with Symbol.for and set on the classes' prototypes (never on instances), tells such an object
- * apart from a value that is not ours at all: the first is a ForeignObjectError, the second a
- * TypeError.
+ * package (a second install, a bundle that inlined it) is in none of ours. Every copy also files
+ * the objects it makes in one registry shared through a Symbol.for key on globalThis: an object
+ * found there but not in this copy's maps is another copy's (ForeignObjectError); one found in
+ * neither is not a session at all (TypeError). A registry lookup runs no code of the object's own
+ * (a Proxy's traps, a getter), unlike reading a brand property would.
  */
 import { ForeignObjectError, IllegalConstructorError } from '../errors.js';
 import { describe } from './convert.js';
 
-export const BRAND = Symbol.for('openssl-session-wasm.brand');
-
 export type BrandName = 'Session' | 'SessionView' | 'Context' | 'Connection' | 'OpenSSL' | 'Ledger';
 
-/** Marks a class's prototype with its brand (not enumerable, not an own property of instances). */
-export function brand(cls: { prototype: object }, name: BrandName): void {
-  Object.defineProperty(cls.prototype, BRAND, { value: name, enumerable: false, writable: false, configurable: false });
+const REGISTRY = Symbol.for('openssl-session-wasm.objects');
+const apply = Reflect.apply;
+const weakGet = WeakMap.prototype.get;
+const weakSet = WeakMap.prototype.set;
+
+function sharedRegistry(): WeakMap<object, BrandName> {
+  const g = globalThis as unknown as Record<symbol, unknown>;
+  const found = Object.getOwnPropertyDescriptor(g, REGISTRY)?.value;
+  if (found instanceof WeakMap) return found as WeakMap<object, BrandName>;
+  const made = new WeakMap<object, BrandName>();
+  Object.defineProperty(g, REGISTRY, { value: made, enumerable: false, writable: false, configurable: false });
+  return made;
+}
+const registry = sharedRegistry();
+
+/** Files an object this copy made under its kind, for every copy to recognise. */
+export function brand(object: object, name: BrandName): void {
+  apply(weakSet, registry, [object, name]);
 }
 
 /**
- * The refusal for a value that is none of this copy's objects: ForeignObjectError when another
- * copy of the package made it, a TypeError otherwise. Reading the brand may run a Proxy's code;
- * it runs during conversion, before any handle is checked.
+ * The refusal for a value that is none of this copy's objects of the `kinds` expected:
+ * ForeignObjectError when another copy of the package made one of those, a TypeError otherwise
+ * (a value of another kind, from any copy, included). Only called once this copy's own maps
+ * did not know the value as one of `kinds`.
  */
-export function notOurs(v: unknown, op: string, expected: string): Error {
-  let theirs: unknown;
-  if (v !== null && (typeof v === 'object' || typeof v === 'function')) {
-    try {
-      theirs = (v as Record<symbol, unknown>)[BRAND];
-    } catch {
-      theirs = undefined;
-    }
-  }
-  if (typeof theirs === 'string') {
+export function notOurs(v: unknown, op: string, expected: string, kinds: readonly BrandName[]): Error {
+  const theirs = v !== null && typeof v === 'object' ? (apply(weakGet, registry, [v]) as BrandName | undefined) : undefined;
+  if (theirs !== undefined && !kinds.includes(theirs)) return new TypeError(`${op}: expected ${expected}, got a ${theirs}`);
+  if (theirs !== undefined) {
     return new ForeignObjectError(
       `${op}: this ${theirs} was made by another copy of openssl-session-wasm (another install or bundle, with its own instances); objects never cross copies or instances`,
       '?',

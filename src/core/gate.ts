@@ -29,6 +29,13 @@ export interface Declared<Ps extends readonly Param[], R> {
   (core: Core | null, ...raw: unknown[]): R;
 }
 
+const declared: { op: string; params: readonly string[] }[] = [];
+
+/** Every declared call (operation name and parameter names): the adversarial suite checks it covers them all. */
+export function declaredCalls(): readonly { op: string; params: readonly string[] }[] {
+  return declared;
+}
+
 /** Counts a refusal found while C has not been reached yet (inside a body, before its C call). */
 export function refuse(core: Core, error: Error): Error {
   core.ledger.refused();
@@ -47,12 +54,13 @@ export function declare<const Ps extends readonly Param[], R>(
 ): Declared<Ps, R> {
   const n = params.length;
   const clear = options.clearErrors ?? true;
+  declared.push({ op, params: params.map((p) => p.name) });
   const what = params.map((p) => `${op}: ${p.name}`);
   const run = (given: Core | null, ...raw: unknown[]): R => {
     let core = given;
     if (core === null) {
       const state = sessionState(raw[0]);
-      if (state === undefined) throw notOurs(raw[0], op, 'a Session or SessionView');
+      if (state === undefined) throw notOurs(raw[0], op, 'a Session or SessionView', ['Session', 'SessionView']);
       core = state.core;
     }
     // 1. convert (user code may run here, and only here)

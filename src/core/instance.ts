@@ -105,7 +105,7 @@ export class Core {
   /** Conversion of a session argument: the state behind it, of this instance. Runs no check of liveness. */
   session(v: unknown, op: string): SessionState {
     const state = sessionStates.get(v as object);
-    if (state === undefined) throw notOurs(v, op, 'a Session or SessionView');
+    if (state === undefined) throw notOurs(v, op, 'a Session or SessionView', ['Session', 'SessionView']);
     if (state.core !== this) {
       throw new ForeignObjectError(
         `${op}: ${state.own.record.id} belongs to another OpenSSL instance (each loadOpenSSL() has its own memory)`,

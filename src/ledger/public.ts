@@ -50,6 +50,7 @@ export class Ledger {
   /** @internal */
   constructor(token: unknown, core?: Core) {
     refuseConstruction(token, 'Ledger', 'every instance has one: (await loadOpenSSL()).ledger');
+    brand(this, 'Ledger');
     cores.set(this, core as Core);
   }
 
@@ -96,7 +97,6 @@ export class Ledger {
     return `Ledger { liveSessions: ${s.liveSessions}, jsReferences: ${s.jsReferences}, refused: ${s.refused}, violations: ${s.violations} }`;
   }
 }
-brand(Ledger, 'Ledger');
 
 /** The public ledger of an instance (made once, by the instance). */
 export function publicLedger(core: Core): Ledger {

@@ -28,7 +28,7 @@ const ANY_SESSION: Param<SessionState> = { name: 'session', convert: SESSION.con
 
 function stateOf(v: unknown, op: string): SessionState {
   const s = sessionState(v);
-  if (s === undefined) throw notOurs(v, op, 'a Session or SessionView');
+  if (s === undefined) throw notOurs(v, op, 'a Session or SessionView', ['Session', 'SessionView']);
   return s;
 }
 
@@ -79,12 +79,13 @@ const free = declare('Session.free', [OWNED_SESSION], (core, s) =>
 /** What both handles and views can read. */
 abstract class SessionReader {
   /** @internal */
-  constructor(token: unknown) {
+  constructor(token: unknown, kind: 'Session' | 'SessionView' = 'Session') {
     refuseConstruction(
       token,
       new.target.name,
       'sessions come from the instance (ossl.newSession(), sessionFromDER/PEM, SSL_SESSION_new/dup, d2i_SSL_SESSION), a connection (get1Session(), getSession()) or upRef()/dup() of another session',
     );
+    brand(this, kind);
   }
 
   /** The ledger's stable id of this session ("S3"); the same for every handle and view of it. */
@@ -181,9 +182,6 @@ export class SessionView extends SessionReader {
 export interface SessionView extends SessionFields {}
 export interface Session extends SettableSessionFields, Omit<SessionFields, SettableField> {}
 
-brand(Session, 'Session');
-brand(SessionView, 'SessionView');
-
 for (const [name, row] of FIELD_ROWS) {
   const get = declare(`Session.${name}`, [SESSION], (core, s) => row.read(core.b, s.own.record.ptr));
   const getter = function (this: unknown): unknown {
@@ -209,5 +207,5 @@ for (const [name, row] of FIELD_ROWS) {
 /** Makes the objects the instance core hands out (injected into it: the core is a layer below). */
 export const sessionFactories = {
   handle: (): object => new Session(CONSTRUCT),
-  view: (): object => new SessionView(CONSTRUCT),
+  view: (): object => new SessionView(CONSTRUCT, 'SessionView'),
 };

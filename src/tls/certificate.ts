@@ -29,15 +29,19 @@ const OPTIONS: Param<{ keyType: number; commonName: Uint8Array; days: number }> 
   name: 'options',
   convert: (v, what) => {
     const o = record(v, what, ['commonName', 'keyType', 'days']);
-    const keyType = o.keyType ?? 'P-256';
+    const keyType = o.keyType === undefined ? 'P-256' : o.keyType;
     if (typeof keyType !== 'string' || !Object.hasOwn(KEY_TYPES, keyType)) {
       throw new InvalidArgumentError(
         `generateCertificate: keyType must be one of ${Object.keys(KEY_TYPES).join(', ')}, got ${describe(keyType)}`,
       );
     }
-    const commonName = cString(o.commonName ?? 'localhost', `${what}.commonName`, 255);
+    const commonName = cString(o.commonName === undefined ? 'localhost' : o.commonName, `${what}.commonName`, 255);
     if (commonName.length === 0) throw new InvalidArgumentError('generateCertificate: commonName must be 1..255 bytes');
-    return { keyType: KEY_TYPES[keyType as KeyType], commonName, days: integer(o.days ?? 30, NUMBER_KINDS.days, `${what}.days`) };
+    return {
+      keyType: KEY_TYPES[keyType as KeyType],
+      commonName,
+      days: integer(o.days === undefined ? 30 : o.days, NUMBER_KINDS.days, `${what}.days`),
+    };
   },
 };
 

@@ -451,6 +451,7 @@ export class Connection {
   /** @internal */
   constructor(token: unknown, core?: Core, context?: ContextState, config?: ConnectionConfig) {
     refuseConstruction(token, 'Connection', 'make one with context.newConnection() or ossl.connectInMemory()');
+    brand(this, 'Connection');
     const k = core as Core;
     const ctx = context as ContextState;
     const c = config as ConnectionConfig;
@@ -653,7 +654,6 @@ export class Connection {
     return this.#s.freed ? 'freed' : this.#s.failure ? 'failed' : this.#s.done ? 'established' : 'handshaking';
   }
 }
-brand(Connection, 'Connection');
 
 function notifySession(s: ConnectionPrivate, p: SessionPtr): void {
   const listener = s.sessionListener;

@@ -197,7 +197,11 @@ function contextConfig(v: unknown, what: string): ContextConfig {
               { name: 'true or a byte count from 1 to 2^31-1', min: 1, max: 0x7fffffff },
               `${what}.acceptEarlyData`,
             ),
-    sessionIdContext: cString(o.sessionIdContext ?? 'openssl-session-wasm', `${what}.sessionIdContext`, SID_CTX_MAX),
+    sessionIdContext: cString(
+      o.sessionIdContext === undefined ? 'openssl-session-wasm' : o.sessionIdContext,
+      `${what}.sessionIdContext`,
+      SID_CTX_MAX,
+    ),
   };
   if (o.minVersion !== undefined || o.maxVersion !== undefined) {
     c.versions = [protocolNumber(o.minVersion ?? 0, `${what}.minVersion`), protocolNumber(o.maxVersion ?? 0, `${what}.maxVersion`)];
@@ -383,6 +387,7 @@ export class Context {
   /** @internal */
   constructor(token: unknown, core?: Core, tls?: TlsRegistry, config?: ContextConfig) {
     refuseConstruction(token, 'Context', 'make one with ossl.createContext({ role })');
+    brand(this, 'Context');
     const c = config as ContextConfig;
     const r = tls as TlsRegistry;
     const k = core as Core;
@@ -704,7 +709,6 @@ export class Context {
     return `Context { id: '${this.id}', role: '${this.role}', state: '${this.#s.freed ? 'freed' : 'alive'}' }`;
   }
 }
-brand(Context, 'Context');
 
 const create = declare(
   'createContext',

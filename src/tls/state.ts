@@ -68,14 +68,14 @@ export function tlsState(v: unknown): ContextState | ConnectionState | undefined
 /** Conversion of a context argument: its state, of this instance (liveness is checked later). */
 export function contextOf(v: unknown, what: string, core: Core | null): ContextState {
   const s = states.get(v as object);
-  if (s === undefined || s.kind !== 'context') throw notOurs(v, what, 'a Context (ossl.createContext())');
+  if (s === undefined || s.kind !== 'context') throw notOurs(v, what, 'a Context (ossl.createContext())', ['Context']);
   if (core !== null && s.core !== core) throw new ForeignObjectError(`${what}: ${s.id} belongs to another OpenSSL instance`, s.id);
   return s;
 }
 
 export function connectionOf(v: unknown, what: string, core: Core | null): ConnectionState {
   const s = states.get(v as object);
-  if (s === undefined || s.kind !== 'connection') throw notOurs(v, what, 'a Connection (context.newConnection())');
+  if (s === undefined || s.kind !== 'connection') throw notOurs(v, what, 'a Connection (context.newConnection())', ['Connection']);
   if (core !== null && s.core !== core) throw new ForeignObjectError(`${what}: ${s.id} belongs to another OpenSSL instance`, s.id);
   return s;
 }

@@ -1,0 +1,812 @@
+// The adversarial suite, generated from the declarations: every public method x every argument
+// position x hostile shapes. Each case: the typed error (or, where the shape is harmless by
+// construction, e.g. a Uint8Array subclass whose own `length` lies, a call that uses only the
+// intrinsic extent), no hook of the shape ever runs, C counts, heap bytes and the ledger unchanged
+// by a refusal, and the instance still working. A completeness check fails when a declared call
+// has no entry here, so a new method cannot ship uncovered.
+import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NUMBER_KINDS } from '../dist/core/convert.js';
+import { FIELD_ROWS } from '../dist/core/fields.js';
+import { declaredCalls } from '../dist/core/gate.js';
+import {
+  type Connection,
+  type Context,
+  type GeneratedCertificate,
+  InvalidArgumentError,
+  loadOpenSSL,
+  type OpenSSL,
+  OpenSSLWasmError,
+  type Session,
+  type SessionView,
+} from '../dist/index.js';
+import { expectClean } from './support/instance.js';
+import { sessionDER, snapshot } from './support/sessions.js';
+import { HOSTNAME } from './support/tls.js';
+
+// ---- the world every case runs against ----------------------------------------------------------------
+
+interface World {
+  ossl: OpenSSL;
+  other: OpenSSL;
+  s: Session;
+  freed: Session;
+  expired: SessionView;
+  foreign: Session;
+  server: Context;
+  client: Context;
+  freedContext: Context;
+  foreignContext: Context;
+  conn: Connection;
+  freedConn: Connection;
+  /** Set by a shape's hook, should it ever run. */
+  ran: string[];
+}
+
+let w: World;
+let cert: GeneratedCertificate;
+const der = sessionDER();
+
+beforeAll(async () => {
+  const ossl = await loadOpenSSL();
+  const other = await loadOpenSSL();
+  cert = ossl.generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+  const client = ossl.createContext({ role: 'client', ca: cert.certificate });
+  const freed = ossl.sessionFromDER(der);
+  freed.free();
+  const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+  const expired = pair.client.getSession() as SessionView;
+  pair.free();
+  const freedContext = ossl.createContext({ role: 'client' });
+  freedContext.free();
+  const conn = client.newConnection({ hostname: HOSTNAME });
+  const freedConn = client.newConnection();
+  freedConn.free();
+  w = {
+    ossl,
+    other,
+    s: ossl.sessionFromDER(der),
+    freed,
+    expired,
+    foreign: other.sessionFromDER(der),
+    server,
+    client,
+    freedContext,
+    foreignContext: other.createContext({ role: 'client' }),
+    conn,
+    freedConn,
+    ran: [],
+  };
+});
+
+afterAll(() => {
+  w.conn.free({ abort: true });
+  w.s.free();
+  w.server.free();
+  w.client.free();
+  if (w.foreign.alive) w.foreign.free(); // Session.free() with it as `this` is a legitimate free in its own instance
+  w.foreignContext.free();
+  expectClean(w.ossl);
+  expectClean(w.other);
+});
+
+// ---- parameter kinds and their hostile shapes ---------------------------------------------------------
+
+type Kind =
+  | { kind: 'session'; owned?: boolean; nullable?: boolean; any?: boolean; option?: boolean }
+  | { kind: 'bytes' }
+  | { kind: 'bytesOrText' }
+  | { kind: 'string'; max: number; nullable?: boolean; optional?: boolean }
+  | { kind: 'number'; min: number; max: number; restore?: boolean; optional?: boolean }
+  | { kind: 'callback' }
+  | { kind: 'context'; any?: boolean }
+  | { kind: 'connection' };
+
+type Expect = { refuse: (abstract new (...a: never[]) => Error)[] } | 'accept';
+interface Shape {
+  name: string;
+  make(): unknown;
+  expect: Expect;
+  /** An object of the world's instance (its refusal is counted there even when it stands as `this`). */
+  ours?: boolean;
+  /** Another instance's object: as `this` of a class member it is simply used, in its own instance. */
+  foreignInstance?: boolean;
+}
+
+const TYPE = { refuse: [TypeError] };
+const INVALID = { refuse: [InvalidArgumentError] };
+const OWNERSHIP = { refuse: [OpenSSLWasmError] };
+
+/** An object whose coercion hooks would free the target and make a replacement, if they ever ran. */
+function hooked(label: string): Record<string | symbol, unknown> {
+  const strike = (hook: string) => () => {
+    w.ran.push(`${label}.${hook}`);
+    if (w.s.alive) w.s.free();
+    return 1;
+  };
+  return { toString: strike('toString'), valueOf: strike('valueOf'), [Symbol.toPrimitive]: strike('toPrimitive') };
+}
+function trapping<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(t, k) {
+      w.ran.push(`proxy.get ${String(k)}`);
+      if (w.s.alive) w.s.free();
+      const v = Reflect.get(t, k, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+    getPrototypeOf(t) {
+      w.ran.push('proxy.getPrototypeOf');
+      return Reflect.getPrototypeOf(t);
+    },
+  });
+}
+function lying(length: number): Uint8Array {
+  class Lying extends Uint8Array {
+    override get length(): number {
+      w.ran.push('lying.length');
+      return length;
+    }
+    override get byteLength(): number {
+      w.ran.push('lying.byteLength');
+      return length;
+    }
+  }
+  return new Lying(16).fill(3);
+}
+function detached(): Uint8Array {
+  const b = new Uint8Array(8);
+  structuredClone(b.buffer, { transfer: [b.buffer] });
+  return b;
+}
+
+const common: Shape[] = [
+  { name: 'an object with toString/valueOf/toPrimitive hooks', make: () => hooked('arg'), expect: TYPE },
+  { name: 'a symbol', make: () => Symbol('x'), expect: TYPE },
+  { name: 'a cross-realm object', make: () => runInNewContext('({ length: 1 })'), expect: TYPE },
+  { name: 'a frozen empty object', make: () => Object.freeze({}), expect: TYPE },
+];
+
+function shapes(k: Kind): Shape[] {
+  switch (k.kind) {
+    case 'session':
+      return [
+        ...common,
+        // An options field written out as undefined is a session that was never obtained.
+        { name: 'undefined', make: () => undefined, expect: k.option ? INVALID : TYPE },
+        ...(k.nullable ? [] : [{ name: 'null', make: () => null, expect: TYPE }]),
+        { name: 'a raw pointer', make: () => 65536, expect: TYPE },
+        { name: 'a Proxy of a live session', make: () => trapping(w.s), expect: TYPE },
+        { name: 'an object inheriting from a session', make: () => Object.create(w.s), expect: TYPE },
+        { name: "another instance's session", make: () => w.foreign, expect: OWNERSHIP, foreignInstance: true },
+        ...(k.any
+          ? []
+          : [
+              { name: 'a freed handle', make: () => w.freed, expect: OWNERSHIP, ours: true },
+              { name: 'an expired view', make: () => w.expired, expect: OWNERSHIP, ours: true },
+            ]),
+      ];
+    case 'bytes':
+    case 'bytesOrText': {
+      const text = k.kind === 'bytesOrText';
+      return [
+        ...common,
+        { name: 'null', make: () => null, expect: TYPE },
+        { name: 'a number', make: () => 42, expect: TYPE },
+        { name: 'an array of numbers', make: () => [1, 2, 3], expect: TYPE },
+        { name: 'a Proxy of a Uint8Array', make: () => trapping(new Uint8Array(4)), expect: TYPE },
+        { name: 'a detached Uint8Array', make: detached, expect: INVALID },
+        { name: 'a detached ArrayBuffer', make: () => detached().buffer, expect: INVALID },
+        { name: 'a subclass whose length lies small', make: () => lying(1), expect: 'accept' },
+        { name: 'a subclass whose length lies large', make: () => lying(4096), expect: 'accept' },
+        { name: 'a cross-realm Uint8Array', make: () => runInNewContext('new Uint8Array([1, 2, 3])'), expect: 'accept' },
+        { name: 'a SharedArrayBuffer-backed view', make: () => new Uint8Array(new SharedArrayBuffer(8)), expect: 'accept' },
+        { name: 'a DataView', make: () => new DataView(new ArrayBuffer(4)), expect: 'accept' },
+        ...(text
+          ? [
+              { name: 'a string with NUL', make: () => 'a\0b', expect: INVALID },
+              { name: 'a string with a lone surrogate', make: () => 'a\ud800', expect: INVALID },
+            ]
+          : [{ name: 'a string', make: () => 'abc', expect: TYPE }]),
+      ];
+    }
+    case 'string':
+      return [
+        ...common,
+        { name: 'undefined', make: () => undefined, expect: k.optional ? 'accept' : TYPE },
+        ...(k.nullable ? [] : [{ name: 'null', make: () => null, expect: TYPE }]),
+        { name: 'a number', make: () => 12345, expect: TYPE },
+        { name: 'a String object', make: () => new String('example.test'), expect: TYPE },
+        { name: 'a Proxy of a String', make: () => trapping(new String('x')), expect: TYPE },
+        { name: 'NUL inside', make: () => `${HOSTNAME}\0.attacker.example`, expect: INVALID },
+        { name: 'a lone high surrogate', make: () => 'a\ud83d', expect: INVALID },
+        { name: 'a lone low surrogate', make: () => '\ude00b', expect: INVALID },
+        ...(k.max < 1 << 20 ? [{ name: '1 MB', make: () => 'a'.repeat(1 << 20), expect: INVALID }] : []),
+      ];
+    case 'number': {
+      const edges: Shape[] = [
+        { name: `min - 1 (${k.min - 1})`, make: () => k.min - 1, expect: INVALID },
+        { name: `max + 1 (${k.max + 1})`, make: () => k.max + 1, expect: INVALID },
+        { name: 'NaN', make: () => Number.NaN, expect: INVALID },
+        { name: 'Infinity', make: () => Number.POSITIVE_INFINITY, expect: INVALID },
+        { name: '-Infinity', make: () => Number.NEGATIVE_INFINITY, expect: INVALID },
+        { name: 'a fraction', make: () => k.min + 0.5, expect: INVALID },
+        { name: '2**53', make: () => 2 ** 53, expect: INVALID },
+        { name: 'a numeric string', make: () => '5', expect: TYPE },
+        { name: 'a bigint', make: () => 5n, expect: TYPE },
+        { name: 'a Number object', make: () => new Number(5), expect: TYPE },
+        { name: 'null', make: () => null, expect: TYPE },
+        { name: 'undefined', make: () => undefined, expect: k.optional ? 'accept' : TYPE },
+      ];
+      if (k.restore)
+        edges.push(
+          { name: `min (${k.min})`, make: () => k.min, expect: 'accept' },
+          { name: `max (${k.max})`, make: () => k.max, expect: 'accept' },
+        );
+      return [...common, ...edges];
+    }
+    case 'callback':
+      return [
+        ...common,
+        { name: 'a string', make: () => 'function () {}', expect: TYPE },
+        { name: 'undefined', make: () => undefined, expect: TYPE },
+      ];
+    case 'context':
+      return [
+        ...common,
+        { name: 'null', make: () => null, expect: TYPE },
+        { name: 'a raw pointer', make: () => 65536, expect: TYPE },
+        { name: 'a session', make: () => w.s, expect: TYPE },
+        { name: 'a Proxy of a context', make: () => trapping(w.client), expect: TYPE },
+        ...(k.any ? [] : [{ name: 'a freed context', make: () => w.freedContext, expect: OWNERSHIP, ours: true }]),
+        { name: "another instance's context", make: () => w.foreignContext, expect: OWNERSHIP, foreignInstance: true },
+      ];
+    case 'connection':
+      return [
+        ...common,
+        { name: 'null', make: () => null, expect: TYPE },
+        { name: 'a context', make: () => w.client, expect: TYPE },
+        { name: 'a Proxy of a connection', make: () => trapping(w.conn), expect: TYPE },
+        { name: 'a freed connection', make: () => w.freedConn, expect: OWNERSHIP, ours: true },
+      ];
+  }
+}
+
+// ---- the surface: every public method, with its arguments' kinds -----------------------------------------
+
+interface Target {
+  /** The declared calls this entry covers (gate op names). */
+  ops: string[];
+  name: string;
+  params: Kind[];
+  valid(): unknown[];
+  call(args: unknown[]): unknown;
+  /** Undo what an accepted case did (a setter's write). */
+  restore?(): void;
+  /**
+   * Argument 0 is `this` of a class method: a `this` that is no object of the world's instance
+   * names no instance, so its refusal is counted nowhere (it still never reaches C).
+   */
+  self?: boolean;
+}
+
+const session: Kind = { kind: 'session' };
+const numberKind = (name: keyof typeof NUMBER_KINDS, restore = false): Kind => ({
+  kind: 'number',
+  min: NUMBER_KINDS[name].min,
+  max: NUMBER_KINDS[name].max,
+  restore,
+});
+
+/** A setter's value kind, by the row's setter name (the table names the converter; this names its shapes). */
+const SETTER_KINDS: Record<string, Kind | null> = {
+  SSL_SESSION_set1_id: { kind: 'bytes' },
+  SSL_SESSION_set1_id_context: { kind: 'bytes' },
+  SSL_SESSION_set_time: numberKind('seconds32', true),
+  SSL_SESSION_set_timeout: numberKind('seconds32', true),
+  SSL_SESSION_set_protocol_version: numberKind('protocolVersion', true),
+  SSL_SESSION_set_cipher: null, // a Cipher from this instance: shapes below
+  SSL_SESSION_set1_hostname: { kind: 'string', max: 255, nullable: true },
+  SSL_SESSION_set1_alpn_selected: { kind: 'bytes' },
+  SSL_SESSION_set1_master_key: { kind: 'bytes' },
+  SSL_SESSION_set_max_early_data: numberKind('uint32', true),
+  SSL_SESSION_set1_ticket_appdata: { kind: 'bytes' },
+};
+const VALID_SETTER: Record<string, () => unknown> = {
+  SSL_SESSION_set1_id: () => new Uint8Array(32).fill(0xab),
+  SSL_SESSION_set1_id_context: () => Uint8Array.of(1),
+  SSL_SESSION_set_time: () => 1_700_000_000,
+  SSL_SESSION_set_timeout: () => 300,
+  SSL_SESSION_set_protocol_version: () => 0x0304,
+  SSL_SESSION_set_cipher: () => w.s.cipher,
+  SSL_SESSION_set1_hostname: () => 'kept.example',
+  SSL_SESSION_set1_alpn_selected: () => Uint8Array.of(0x68, 0x32),
+  SSL_SESSION_set1_master_key: () => new Uint8Array(48).fill(7),
+  SSL_SESSION_set_max_early_data: () => 0,
+  SSL_SESSION_set1_ticket_appdata: () => Uint8Array.of(9),
+};
+
+function surface(): Target[] {
+  const t: Target[] = [];
+  for (const [name, row] of FIELD_ROWS) {
+    t.push({
+      ops: [`Session.${name}`],
+      name: `Session.${name} (get)`,
+      params: [session],
+      valid: () => [w.s],
+      call: ([s]) => Reflect.get(Object.getPrototypeOf(w.s), name, s),
+    });
+    t.push({
+      ops: [row.get],
+      name: `${row.get}`,
+      params: [session],
+      valid: () => [w.s],
+      call: ([s]) => (w.ossl as unknown as Record<string, (s: unknown) => unknown>)[row.get](s),
+    });
+    const setter = row.set;
+    if (!setter) continue;
+    const valueKind = SETTER_KINDS[setter.name];
+    if (valueKind === undefined) throw new Error(`no value kind for ${setter.name}: add it to SETTER_KINDS`);
+    const params = valueKind ? [session, valueKind] : [session];
+    const restore = () => {
+      (w.ossl as unknown as Record<string, (s: unknown, v: unknown) => unknown>)[setter.name](w.s, VALID_SETTER[setter.name]());
+    };
+    t.push({
+      ops: [setter.name],
+      name: `Session.${name} = v`,
+      params,
+      valid: () => [w.s, VALID_SETTER[setter.name]()],
+      call: ([s, v]) => Reflect.set(Object.getPrototypeOf(w.s), name, v, s),
+      restore,
+    });
+    t.push({
+      ops: [setter.name],
+      name: `${setter.name}(s, v)`,
+      params,
+      valid: () => [w.s, VALID_SETTER[setter.name]()],
+      call: ([s, v]) => (w.ossl as unknown as Record<string, (s: unknown, v: unknown) => unknown>)[setter.name](s, v),
+      restore,
+    });
+  }
+  const o = () => w.ossl as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const method = (
+    op: string,
+    name: string,
+    params: Kind[],
+    valid: () => unknown[],
+    call: (a: unknown[]) => unknown,
+    restore?: () => void,
+  ) => t.push({ ops: [op], name, params, valid, call, ...(restore ? { restore } : {}) });
+  for (const op of ['SSL_SESSION_dup', 'i2d_SSL_SESSION', 'PEM_write_SSL_SESSION', 'SSL_SESSION_print', 'SSL_SESSION_print_keylog']) {
+    method(
+      op,
+      `${op}(s)`,
+      [session],
+      () => [w.s],
+      ([s]) => {
+        const r = o()[op](s);
+        if (op === 'SSL_SESSION_dup') (r as Session).free();
+        return r;
+      },
+    );
+  }
+  method(
+    'SSL_SESSION_up_ref',
+    'SSL_SESSION_up_ref(s)',
+    [session],
+    () => [w.s],
+    ([s]) => {
+      o().SSL_SESSION_up_ref(s);
+      o().SSL_SESSION_free(s);
+    },
+  );
+  method(
+    'SSL_SESSION_free',
+    'SSL_SESSION_free(s)',
+    [{ kind: 'session', owned: true, nullable: true }],
+    () => [null],
+    ([s]) => o().SSL_SESSION_free(s),
+  );
+  method(
+    'd2i_SSL_SESSION',
+    'd2i_SSL_SESSION(der)',
+    [{ kind: 'bytes' }],
+    () => [der],
+    ([d]) => (o().d2i_SSL_SESSION(d) as Session).free(),
+  );
+  method(
+    'PEM_read_SSL_SESSION',
+    'PEM_read_SSL_SESSION(pem)',
+    [{ kind: 'bytesOrText' }],
+    () => [w.s.toPEM()],
+    ([d]) => (o().PEM_read_SSL_SESSION(d) as Session).free(),
+  );
+  method(
+    'RAND_bytes',
+    'RAND_bytes(n)',
+    [numberKind('randLength')],
+    () => [16],
+    ([n]) => o().RAND_bytes(n),
+  );
+  for (const m of ['toDER', 'toPEM', 'print', 'upRef', 'dup'] as const) {
+    method(
+      `Session.${m}`,
+      `Session.${m}()`,
+      [session],
+      () => [w.s],
+      ([s]) => {
+        const r = Reflect.apply(Object.getPrototypeOf(w.s)[m], s, []);
+        if (m === 'upRef' || m === 'dup') (r as Session).free();
+        return r;
+      },
+    );
+  }
+  method(
+    'Session.holders',
+    'Session.holders()',
+    [{ kind: 'session', any: true }],
+    () => [w.s],
+    ([s]) => Reflect.apply(Object.getPrototypeOf(w.s).holders, s, []),
+  );
+  method(
+    'Session.free',
+    'Session.free()',
+    [{ kind: 'session', owned: true }],
+    () => [null],
+    ([s]) => Reflect.apply(Object.getPrototypeOf(w.s).free, s, []),
+  );
+  method(
+    'ledger.holders',
+    'ledger.holders(s)',
+    [{ kind: 'session', any: true }],
+    () => [w.s],
+    ([s]) => w.ossl.ledger.holders(s),
+  );
+  // Contexts.
+  const ctx: Kind = { kind: 'context' };
+  const ctxSetter = (op: string, prop: string, kind: Kind, value: number) =>
+    method(
+      op,
+      `Context.${prop} = v`,
+      [ctx, kind],
+      () => [w.client, value],
+      ([c, v]) => Reflect.set(Object.getPrototypeOf(w.client), prop, v, c),
+      () => {
+        Reflect.set(w.client, prop, value);
+      },
+    );
+  ctxSetter('SSL_CTX_set_timeout', 'timeout', numberKind('long', true), 300);
+  ctxSetter('SSL_CTX_sess_set_cache_size', 'sessionCacheSize', numberKind('long', true), 20);
+  ctxSetter('SSL_CTX_set_session_cache_mode', 'sessionCacheMode', numberKind('flags', true), 0x0201);
+  method(
+    'SSL_CTX_get_timeout',
+    'Context.timeout',
+    [ctx],
+    () => [w.client],
+    ([c]) => Reflect.get(Object.getPrototypeOf(w.client), 'timeout', c),
+  );
+  method(
+    'SSL_CTX_sess_get_cache_size',
+    'Context.sessionCacheSize',
+    [ctx],
+    () => [w.client],
+    ([c]) => Reflect.get(Object.getPrototypeOf(w.client), 'sessionCacheSize', c),
+  );
+  method(
+    'SSL_CTX_get_session_cache_mode',
+    'Context.sessionCacheMode',
+    [ctx],
+    () => [w.client],
+    ([c]) => Reflect.get(Object.getPrototypeOf(w.client), 'sessionCacheMode', c),
+  );
+  method(
+    'SSL_CTX_ctrl',
+    'Context.sessionCount',
+    [ctx],
+    () => [w.client],
+    ([c]) => Reflect.get(Object.getPrototypeOf(w.client), 'sessionCount', c),
+  );
+  method(
+    'SSL_CTX_flush_sessions',
+    'Context.flushSessions(t)',
+    [ctx, { ...numberKind('seconds32'), optional: true } as Kind],
+    () => [w.client, 0],
+    ([c, v]) => Reflect.apply(Object.getPrototypeOf(w.client).flushSessions, c, [v]),
+  );
+  method(
+    'SSL_CTX_add_session',
+    'Context.addSession(s) + removeSession',
+    [ctx, session],
+    () => [w.server, w.s],
+    ([c, s]) => {
+      Reflect.apply(Object.getPrototypeOf(w.client).addSession, c, [s]);
+      w.server.removeSession(w.s);
+    },
+  );
+  method(
+    'SSL_CTX_remove_session',
+    'Context.removeSession(s)',
+    [ctx, session],
+    () => [w.server, w.s],
+    ([c, s]) => Reflect.apply(Object.getPrototypeOf(w.client).removeSession, c, [s]),
+  );
+  for (const cb of ['onNewSession', 'onRemoveSession', 'onGetSession', 'onKeyLog']) {
+    method(
+      'set session callback',
+      `Context.${cb}(fn)`,
+      [ctx, { kind: 'callback' }],
+      () => [w.server, null],
+      ([c, f]) => Reflect.apply(Object.getPrototypeOf(w.client)[cb], c, [f]),
+    );
+  }
+  method(
+    'SSL_new',
+    'Context.newConnection({ hostname })',
+    [ctx, { kind: 'string', max: 255, optional: true }],
+    () => [w.client, HOSTNAME],
+    ([c, h]) => (Reflect.apply(Object.getPrototypeOf(w.client).newConnection, c, [{ hostname: h }]) as Connection).free(),
+  );
+  method(
+    'SSL_new',
+    'Context.newConnection({ session })',
+    [ctx, { kind: 'session', option: true }],
+    () => [w.client, w.s],
+    ([c, s]) => (Reflect.apply(Object.getPrototypeOf(w.client).newConnection, c, [{ session: s }]) as Connection).free({ abort: true }),
+  );
+  method(
+    'createContext',
+    'createContext({ ciphers })',
+    [{ kind: 'string', max: 64 << 10, optional: true }],
+    () => ['HIGH'],
+    ([v]) => w.ossl.createContext({ role: 'client', ciphers: v as string }).free(),
+  );
+  method(
+    'createContext',
+    'createContext({ sessionIdContext })',
+    [{ kind: 'string', max: 32, optional: true }],
+    () => ['app'],
+    ([v]) =>
+      w.ossl
+        .createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, sessionIdContext: v as string })
+        .free(),
+  );
+  method(
+    'createContext',
+    'createContext({ timeout })',
+    [{ ...numberKind('long'), optional: true } as Kind],
+    () => [300],
+    ([v]) => w.ossl.createContext({ role: 'client', timeout: v as number }).free(),
+  );
+  method(
+    'createContext',
+    'createContext({ numTickets })',
+    [{ ...numberKind('count'), optional: true } as Kind],
+    () => [2],
+    ([v]) =>
+      w.ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, numTickets: v as number }).free(),
+  );
+  method(
+    'generateCertificate',
+    'generateCertificate({ days })',
+    [{ ...numberKind('days'), optional: true } as Kind],
+    () => [30],
+    ([v]) => w.ossl.generateCertificate({ keyType: 'Ed25519', days: v as number }),
+  );
+  method(
+    'generateCertificate',
+    'generateCertificate({ commonName })',
+    [{ kind: 'string', max: 255, optional: true }],
+    () => ['x.test'],
+    ([v]) => w.ossl.generateCertificate({ keyType: 'Ed25519', commonName: v as string }),
+  );
+  method(
+    'SSL_CTX_free',
+    'Context.free()',
+    [{ kind: 'context', any: true }],
+    () => [w.freedContext],
+    ([c]) => Reflect.apply(Object.getPrototypeOf(w.client).free, c, []),
+  );
+  // Connections.
+  const conn: Kind = { kind: 'connection' };
+  const getter = (op: string, prop: string) =>
+    method(
+      op,
+      `Connection.${prop}`,
+      [conn],
+      () => [w.conn],
+      ([c]) => Reflect.get(Object.getPrototypeOf(w.conn), prop, c),
+    );
+  getter('pendingEncrypted', 'pendingEncrypted');
+  getter('SSL_session_reused', 'sessionReused');
+  getter('SSL_get_version', 'protocol');
+  getter('SSL_get_current_cipher', 'cipher');
+  getter('SSL_get0_alpn_selected', 'alpn');
+  getter('SSL_get0_peer_certificate', 'peerCertificate');
+  getter('SSL_get0_group_name', 'group');
+  getter('SSL_get_peer_cert_chain', 'peerCertificateChain');
+  getter('SSL_get_verify_result', 'verifyResult');
+  const call0 = (op: string, m: string) =>
+    method(
+      op,
+      `Connection.${m}()`,
+      [conn],
+      () => [w.conn],
+      ([c]) => Reflect.apply(Object.getPrototypeOf(w.conn)[m], c, []),
+    );
+  call0('SSL_get_session', 'getSession');
+  call0('SSL_get1_session', 'get1Session');
+  call0('readEncrypted', 'readEncrypted');
+  method(
+    'writeEncrypted',
+    'Connection.writeEncrypted(b)',
+    [conn, { kind: 'bytes' }],
+    () => [w.conn, new Uint8Array(0)],
+    ([c, b]) => Reflect.apply(Object.getPrototypeOf(w.conn).writeEncrypted, c, [b]),
+  );
+  method(
+    'onSession',
+    'Connection.onSession(fn)',
+    [conn, { kind: 'callback' }],
+    () => [w.conn, null],
+    ([c, f]) => Reflect.apply(Object.getPrototypeOf(w.conn).onSession, c, [f]),
+  );
+  method(
+    'SSL_set_session',
+    'Connection.setSession(s)',
+    [conn, session],
+    () => [w.conn, w.s],
+    ([c, s]) => Reflect.apply(Object.getPrototypeOf(w.conn).setSession, c, [s]),
+  );
+  method(
+    'SSL_set_session',
+    'SSL_set_session(ssl, s)',
+    [conn, session],
+    () => [w.conn, w.s],
+    ([c, s]) => w.ossl.SSL_set_session(c as Connection, s as Session),
+  );
+  method(
+    'SSL_get_session',
+    'SSL_get_session(ssl)',
+    [conn],
+    () => [w.conn],
+    ([c]) => w.ossl.SSL_get_session(c as Connection),
+  );
+  method(
+    'SSL_CTX_set_timeout',
+    'SSL_CTX_set_timeout(ctx, t)',
+    [ctx, numberKind('long')],
+    () => [w.client, 300],
+    ([c, v]) => w.ossl.SSL_CTX_set_timeout(c as Context, v as number),
+  );
+  method(
+    'SSL_CTX_set_session_cache_mode',
+    'SSL_CTX_set_session_cache_mode(ctx, m)',
+    [ctx, numberKind('flags')],
+    () => [w.client, 0x0201],
+    ([c, v]) => w.ossl.SSL_CTX_set_session_cache_mode(c as Context, v as number),
+  );
+  method(
+    'SSL_CTX_flush_sessions',
+    'SSL_CTX_flush_sessions(ctx, t)',
+    [ctx, numberKind('seconds32')],
+    () => [w.client, 0],
+    ([c, v]) => w.ossl.SSL_CTX_flush_sessions(c as Context, v as number),
+  );
+  // A class member's entry (named Class.member) passes `this` as argument 0.
+  for (const x of t) x.self = /^(Session|Context|Connection)\./.test(x.name);
+  return t;
+}
+
+// Calls that never take a caller's value beyond `this` (or take it only through a covered entry).
+const NOT_ARGUMENT_TAKING = new Set([
+  'RAND_status',
+  'SSL_SESSION_new',
+  'ledger.events',
+  'ledger.live',
+  'ledger.stats',
+  'ledger.violations',
+  'ledger.heapBytes',
+  'ledger.assertNoLeaks',
+]);
+const COVERED_ELSEWHERE = new Set([
+  'SSL_CTX_free',
+  'endEncrypted',
+  'handshake',
+  'write',
+  'read',
+  'shutdown',
+  'SSL_has_pending',
+  'SSL_free',
+]);
+
+// ---- running ---------------------------------------------------------------------------------------------
+
+const tally = { cases: 0, refused: 0, accepted: 0, byError: {} as Record<string, number> };
+
+function runCase(target: Target, position: number, shape: Shape): void {
+  const args = target.valid();
+  args[position] = shape.make();
+  w.ran = [];
+  const before = snapshot(w.ossl);
+  let thrown: unknown;
+  try {
+    target.call(args);
+  } catch (error) {
+    thrown = error;
+  }
+  const label = `${target.name} #${position} ${shape.name}`;
+  expect(w.ran, `${label}: a hook ran`).toEqual([]);
+  expect(w.ossl.failed, `${label}: the instance failed`).toBe(false);
+  tally.cases++;
+  const expected = target.self && position === 0 && shape.foreignInstance ? 'accept' : shape.expect;
+  if (expected === 'accept') {
+    tally.accepted++;
+    if (thrown !== undefined) expect(thrown, `${label}: only OpenSSL may refuse an accepted shape`).toBeInstanceOf(OpenSSLWasmError);
+    target.restore?.();
+  } else {
+    const classes = expected.refuse;
+    expect(
+      classes.some((c) => thrown instanceof c),
+      `${label}: expected ${classes.map((c) => c.name).join('|')}, got ${String(thrown)}`,
+    ).toBe(true);
+    tally.refused++;
+    const name = (thrown as Error).constructor.name;
+    tally.byError[name] = (tally.byError[name] ?? 0) + 1;
+    const after = snapshot(w.ossl);
+    expect(after.live, `${label}: the C counts changed`).toEqual(before.live);
+    expect(after.heap, `${label}: the heap changed`).toBe(before.heap);
+    expect(after.lastEventSeq, `${label}: the ledger recorded`).toBe(before.lastEventSeq);
+    const counted = !(target.self && position === 0 && !shape.ours);
+    expect(after.refused, `${label}: refusals counted`).toBe(before.refused + (counted ? 1 : 0));
+  }
+}
+
+describe('adversarial: every public method x every argument position x hostile shapes', () => {
+  it('covers every declared call that takes a caller value', () => {
+    const covered = new Set(surface().flatMap((t) => t.ops));
+    const missing = declaredCalls()
+      .map((d) => d.op)
+      .filter((op) => !covered.has(op) && !NOT_ARGUMENT_TAKING.has(op) && !COVERED_ELSEWHERE.has(op));
+    expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it('each case is refused with its typed error, or harmless; nothing changes on a refusal; the instance works', () => {
+    const failures: string[] = [];
+    for (const target of surface()) {
+      target.params.forEach((kind, position) => {
+        for (const shape of shapes(kind)) {
+          try {
+            runCase(target, position, shape);
+          } catch (error) {
+            failures.push((error as Error).message.split('\n')[0]);
+          }
+        }
+      });
+    }
+    expect(failures).toEqual([]);
+    // Still working: a full handshake and a resumption.
+    const pair = w.ossl.connectInMemory(w.client, w.server, { hostname: HOSTNAME });
+    const s = pair.client.get1Session() as Session;
+    pair.free();
+    const again = w.ossl.connectInMemory(w.client, w.server, { hostname: HOSTNAME, session: s });
+    expect(again.client.sessionReused).toBe(true);
+    again.free();
+    s.free();
+    console.log(
+      `[adversarial] ${tally.cases} cases: ${tally.refused} refused (${JSON.stringify(tally.byError)}), ${tally.accepted} harmless shapes accepted`,
+    );
+    expect(tally.cases).toBeGreaterThan(1000);
+  });
+
+  it('property: random hostile shapes at random positions of random methods are always refused or harmless, never a trap', () => {
+    const targets = surface();
+    const cases = targets.flatMap((t) => t.params.flatMap((k, i) => shapes(k).map((s) => [t, i, s] as const)));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: cases.length - 1 }), { minLength: 1, maxLength: 12 }), (picks) => {
+        for (const p of picks) runCase(...cases[p]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
