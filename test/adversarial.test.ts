@@ -59,7 +59,7 @@ beforeAll(async () => {
   const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
   const expired = pair.client.getSession() as SessionView;
   pair.free();
-  const freedContext = ossl.createContext({ role: 'client' });
+  const freedContext = ossl.createContext({ role: 'client', verify: false });
   freedContext.free();
   const conn = client.newConnection({ hostname: HOSTNAME });
   const freedConn = client.newConnection();
@@ -74,7 +74,7 @@ beforeAll(async () => {
     server,
     client,
     freedContext,
-    foreignContext: other.createContext({ role: 'client' }),
+    foreignContext: other.createContext({ role: 'client', verify: false }),
     conn,
     freedConn,
     ran: [],
@@ -559,7 +559,7 @@ function surface(): Target[] {
     'createContext({ ciphers })',
     [{ kind: 'string', max: 64 << 10, optional: true }],
     () => ['HIGH'],
-    ([v]) => w.ossl.createContext({ role: 'client', ciphers: v as string }).free(),
+    ([v]) => w.ossl.createContext({ role: 'client', verify: false, ciphers: v as string }).free(),
   );
   method(
     'createContext',
@@ -576,7 +576,7 @@ function surface(): Target[] {
     'createContext({ timeout })',
     [{ ...numberKind('long'), optional: true } as Kind],
     () => [300],
-    ([v]) => w.ossl.createContext({ role: 'client', timeout: v as number }).free(),
+    ([v]) => w.ossl.createContext({ role: 'client', verify: false, timeout: v as number }).free(),
   );
   method(
     'createContext',

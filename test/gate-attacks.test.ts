@@ -128,7 +128,7 @@ describe('1. a setter argument that runs code cannot free the target first', () 
     const strike = () => {
       log.push('hook');
       client.free();
-      made.push(ossl.createContext({ role: 'client' }));
+      made.push(ossl.createContext({ role: 'client', verify: false }));
       return 7;
     };
     const evil = { valueOf: strike, toString: strike, [Symbol.toPrimitive]: strike };
@@ -249,9 +249,9 @@ describe('4. strings C would cut or change are refused', () => {
     expectRefused(ossl, () => Reflect.set(s, 'hostname', bad), InvalidArgumentError);
     expectRefused(ossl, () => ossl.SSL_SESSION_set1_hostname(s, bad), InvalidArgumentError);
     expect(s.hostname).toBe('kept.example');
-    expectRefused(ossl, () => ossl.createContext({ role: 'client', ciphers: bad }), InvalidArgumentError);
-    expectRefused(ossl, () => ossl.createContext({ role: 'client', ciphersuites: bad }), InvalidArgumentError);
-    expectRefused(ossl, () => ossl.createContext({ role: 'client', alpn: ['h2', bad] }), InvalidArgumentError);
+    expectRefused(ossl, () => ossl.createContext({ role: 'client', verify: false, ciphers: bad }), InvalidArgumentError);
+    expectRefused(ossl, () => ossl.createContext({ role: 'client', verify: false, ciphersuites: bad }), InvalidArgumentError);
+    expectRefused(ossl, () => ossl.createContext({ role: 'client', verify: false, alpn: ['h2', bad] }), InvalidArgumentError);
     expectRefused(ossl, () => ossl.createContext({ role: 'client', ca: bad }), InvalidArgumentError);
     const { server, client } = contexts(ossl);
     expectRefused(ossl, () => client.newConnection({ alpn: [bad] }), InvalidArgumentError);
@@ -276,15 +276,15 @@ describe('5. numbers are never coerced', () => {
       (o: OpenSSL, c: Context) => o.SSL_CTX_set_session_cache_mode(c, 2 ** 32 + 1),
       InvalidArgumentError,
     ],
-    ['createContext({ timeout: -5 })', (o: OpenSSL) => o.createContext({ role: 'client', timeout: -5 }), InvalidArgumentError],
+    ['createContext({ timeout: -5 })', (o: OpenSSL) => o.createContext({ role: 'client', verify: false, timeout: -5 }), InvalidArgumentError],
     [
       'createContext({ sessionCacheSize: Infinity })',
-      (o: OpenSSL) => o.createContext({ role: 'client', sessionCacheSize: Number.POSITIVE_INFINITY }),
+      (o: OpenSSL) => o.createContext({ role: 'client', verify: false, sessionCacheSize: Number.POSITIVE_INFINITY }),
       InvalidArgumentError,
     ],
   ] as const)('%s is refused and the context keeps its value', (_name, call, error) => {
     const ossl = instance();
-    const ctx = ossl.createContext({ role: 'client', timeout: 300, sessionCacheSize: 20 });
+    const ctx = ossl.createContext({ role: 'client', verify: false, timeout: 300, sessionCacheSize: 20 });
     expectRefused(ossl, () => call(ossl, ctx), error);
     expect(ctx.timeout).toBe(300);
     expect(ctx.sessionCacheSize).toBe(20);
@@ -376,7 +376,7 @@ describe('7. another copy of the package', () => {
     const theirs = await copy.loadOpenSSL();
     const ossl = instance();
     const foreign = theirs.sessionFromDER(der);
-    const foreignCtx = theirs.createContext({ role: 'client' });
+    const foreignCtx = theirs.createContext({ role: 'client', verify: false });
     const mine = ossl.sessionFromDER(der);
     for (const call of [
       () => ossl.SSL_SESSION_free(foreign),
