@@ -276,7 +276,11 @@ describe('5. numbers are never coerced', () => {
       (o: OpenSSL, c: Context) => o.SSL_CTX_set_session_cache_mode(c, 2 ** 32 + 1),
       InvalidArgumentError,
     ],
-    ['createContext({ timeout: -5 })', (o: OpenSSL) => o.createContext({ role: 'client', verify: false, timeout: -5 }), InvalidArgumentError],
+    [
+      'createContext({ timeout: -5 })',
+      (o: OpenSSL) => o.createContext({ role: 'client', verify: false, timeout: -5 }),
+      InvalidArgumentError,
+    ],
     [
       'createContext({ sessionCacheSize: Infinity })',
       (o: OpenSSL) => o.createContext({ role: 'client', verify: false, sessionCacheSize: Number.POSITIVE_INFINITY }),

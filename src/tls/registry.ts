@@ -17,7 +17,7 @@ export class TlsRegistry {
   /** The callback running now (for fault attribution). */
   #current = '';
 
-  constructor(private readonly b: Binding) {
+  constructor(b: Binding) {
     const host = b.host;
     host.fault = (error) => this.fault(error);
     host.newSession = (ctx, ssl, sess) =>
