@@ -693,6 +693,14 @@ function surface(): Target[] {
     () => [w.client, 0],
     ([c, v]) => w.ossl.SSL_CTX_flush_sessions(c as Context, v as number),
   );
+  method(
+    'SSL_write_early_data',
+    'Connection.writeEarlyData(d)',
+    [conn, { kind: 'bytesOrText' }],
+    () => [w.conn, 'x'],
+    ([c, d]) => Reflect.apply(Object.getPrototypeOf(w.conn).writeEarlyData, c, [d]),
+  );
+  getter('SSL_get_early_data_status', 'earlyDataStatus');
   // A class member's entry (named Class.member) passes `this` as argument 0.
   for (const x of t) x.self = /^(Session|Context|Connection)\./.test(x.name);
   return t;
