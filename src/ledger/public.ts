@@ -7,6 +7,7 @@ import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
 import { declare, type Param, SESSION } from '../core/gate.js';
 import type { Core } from '../core/instance.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { Session, SessionView } from '../session/session.js';
 import type { LedgerEvent } from './events.js';
 import type { HoldersReport, LedgerStats, LedgerWriter, LiveSession } from './ledger.js';
 
@@ -70,7 +71,7 @@ export class Ledger {
     return violations(coreOf(this));
   }
   /** Who holds references to `session` (a Session, a SessionView, or a live session's id "S3"). */
-  holders(session: unknown): HoldersReport {
+  holders(session: Session | SessionView | string): HoldersReport {
     return holders(coreOf(this), session);
   }
   /** C heap bytes in use now (the allocator's count): compare before and after to catch leaks inside C. */

@@ -32,6 +32,8 @@ try {
 }
 // @ts-expect-error a string is not a wasm URL's bytes
 await loadOpenSSL({ wasmBinary: 'openssl.wasm' });
+// @ts-expect-error holders() takes a Session, a SessionView or a live session's id
+ossl.ledger.holders({ id: 'S1' });
 // @ts-expect-error the session layer has no such function
 ossl.SSL_SESSION_frees(s);
 export const seen = [references, other.version];
