@@ -146,10 +146,7 @@ export class OpenSSL {
 
   /** A client and a server connection with a complete handshake between them, in memory. */
   connectInMemory(client: Context, server: Context, options: InMemoryOptions = {}): InMemoryPair {
-    const s = stateOf(this, 'connectInMemory');
-    mine(s.core, client, 'connectInMemory', 'context');
-    mine(s.core, server, 'connectInMemory', 'context');
-    return connectInMemory(client, server, options);
+    return connectInMemory(stateOf(this, 'connectInMemory').core, client, server, options);
   }
 
   /** Moves pending bytes between two in-memory connections until both are quiet (finishing a handshake too). */

@@ -554,6 +554,36 @@ function surface(): Target[] {
     () => [w.client, w.s],
     ([c, s]) => (Reflect.apply(Object.getPrototypeOf(w.client).newConnection, c, [{ session: s }]) as Connection).free({ abort: true }),
   );
+  const inMemory = (c: unknown, sv: unknown, options: Record<string, unknown>) =>
+    (w.ossl.connectInMemory(c as Context, sv as Context, { hostname: HOSTNAME, ...options }) as { free(): void }).free();
+  method(
+    'connectInMemory',
+    'connectInMemory(client, server)',
+    [ctx, ctx],
+    () => [w.client, w.server],
+    ([c, sv]) => inMemory(c, sv, {}),
+  );
+  method(
+    'connectInMemory',
+    'connectInMemory({ session })',
+    [{ kind: 'session', option: true }],
+    () => [w.s],
+    ([s]) => inMemory(w.client, w.server, { session: s }),
+  );
+  method(
+    'connectInMemory',
+    'connectInMemory({ hostname })',
+    [{ kind: 'string', max: 255, optional: true }],
+    () => [HOSTNAME],
+    ([h]) => inMemory(w.client, w.server, { hostname: h }),
+  );
+  method(
+    'connectInMemory',
+    'connectInMemory({ maxRounds })',
+    [{ ...numberKind('rounds'), optional: true } as Kind],
+    () => [50],
+    ([n]) => inMemory(w.client, w.server, { maxRounds: n }),
+  );
   method(
     'createContext',
     'createContext({ ciphers })',

@@ -25,6 +25,9 @@ const dvByteOffset = getter(DataView.prototype, 'byteOffset');
 const dvByteLength = getter(DataView.prototype, 'byteLength');
 const abByteLength = getter(ArrayBuffer.prototype, 'byteLength');
 const abDetached = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'detached')?.get;
+/** Validates its receiver like every element-reading method: throws for a detached or out-of-bounds view, in O(1). */
+const taKeys = (TypedArrayPrototype as { keys: (this: Uint8Array) => unknown }).keys;
+const getOwnDescriptor = Reflect.getOwnPropertyDescriptor;
 const sabByteLength = typeof SharedArrayBuffer === 'function' ? getter(SharedArrayBuffer.prototype, 'byteLength') : null;
 const isView = ArrayBuffer.isView;
 const isInteger = Number.isInteger;
@@ -174,11 +177,23 @@ export function bytes(v: unknown, what: string, maxBytes = 0x7fffffff): Uint8Arr
       if (detached(buffer)) throw new InvalidArgumentError(`${what}: the bytes' buffer is detached`);
       offset = apply(taByteOffset, v, []) as number;
       length = apply(taByteLength, v, []) as number;
+      // A fixed-length view that a resizable buffer's resize() left out of bounds reads as empty.
+      if (length === 0) {
+        try {
+          apply(taKeys, v, []);
+        } catch {
+          throw new InvalidArgumentError(`${what}: the view is out of bounds of its (resized) buffer`);
+        }
+      }
     } else {
       buffer = apply(dvBuffer, v, []) as ArrayBuffer;
       if (detached(buffer)) throw new InvalidArgumentError(`${what}: the bytes' buffer is detached`);
-      offset = apply(dvByteOffset, v, []) as number;
-      length = apply(dvByteLength, v, []) as number;
+      try {
+        offset = apply(dvByteOffset, v, []) as number;
+        length = apply(dvByteLength, v, []) as number;
+      } catch {
+        throw new InvalidArgumentError(`${what}: the DataView is out of bounds of its (resized) buffer`);
+      }
     }
   } else {
     const n = bufferLength(v);
@@ -216,26 +231,47 @@ export function bytesOrText(v: unknown, what: string): Uint8Array {
 // ---- records -------------------------------------------------------------------------------------
 
 /**
- * Reads an options object's own data properties once, into a plain object: a getter or Proxy
- * runs here (during conversion), and never again later. Unknown keys are ignored.
+ * The value of `v`'s own property `k`, read once (a getter or a Proxy's traps run here), or
+ * undefined when `v` has no such own property. Never inherited: a polluted Object.prototype
+ * (`Object.prototype.verify = false`) or Array.prototype (a hole in a list) is no one's option.
+ */
+function own(v: object, k: PropertyKey): { value: unknown } | undefined {
+  const d = getOwnDescriptor(v, k);
+  if (d === undefined) return undefined;
+  return { value: d.get !== undefined ? apply(d.get, v, []) : d.value };
+}
+
+/**
+ * Reads an options object's own properties once, into a plain object with a null prototype: a
+ * getter or Proxy runs here (during conversion), and never again later. Unknown keys are ignored;
+ * a key the caller wrote out as undefined is kept as undefined (so "given as undefined" can be
+ * told from "left out" without reading the caller's object again).
  */
 export function record(v: unknown, what: string, keys: readonly string[]): Record<string, unknown> {
-  if (v === undefined) return {};
+  const out: Record<string, unknown> = Object.create(null);
+  if (v === undefined) return out;
   if (v === null || typeof v !== 'object') throw new TypeError(`${what}: expected an options object, got ${describe(v)}`);
-  const out: Record<string, unknown> = {};
   for (const k of keys) {
-    const value = (v as Record<string, unknown>)[k];
-    if (value !== undefined) out[k] = value;
+    const found = own(v, k);
+    if (found !== undefined) out[k] = found.value;
   }
   return out;
 }
 
-/** An array's elements, read once into a fresh array (the caller's array may be a Proxy). */
+/**
+ * The container of converted values: a null prototype, so that a field the caller left out is
+ * missing, not filled in by a polluted Object.prototype (`Object.prototype.tickets = false`).
+ */
+export function plain<T extends object>(fields: T): T {
+  return Object.assign(Object.create(null) as T, fields);
+}
+
+/** An array's own elements, read once into a fresh array (the caller's array may be a Proxy; a hole reads as undefined). */
 export function list<T>(v: unknown, what: string, element: (x: unknown, what: string) => T, max = 1024): T[] {
   if (!Array.isArray(v)) throw new TypeError(`${what}: expected an array, got ${describe(v)}`);
-  const n = (v as unknown[]).length;
+  const n = own(v, 'length')?.value;
   if (typeof n !== 'number' || !isInteger(n) || n < 0 || n > max) throw new InvalidArgumentError(`${what}: at most ${max} entries`);
   const out: T[] = [];
-  for (let i = 0; i < n; i++) out.push(element((v as unknown[])[i], `${what}[${i}]`));
+  for (let i = 0; i < n; i++) out.push(element(own(v, i)?.value, `${what}[${i}]`));
   return out;
 }

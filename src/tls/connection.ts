@@ -7,7 +7,7 @@
  */
 import type { SessionPtr, SslPtr } from '../binding/abi.js';
 import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
-import { boolean, bytes, bytesOrText, cString, describe, record } from '../core/convert.js';
+import { boolean, bytes, bytesOrText, cString, describe, plain, record } from '../core/convert.js';
 import { type Cipher, describeCipher } from '../core/fields.js';
 import { declare, optional, type Param, refuse, SESSION } from '../core/gate.js';
 import type { Core } from '../core/instance.js';
@@ -203,8 +203,8 @@ const CONNECTION_OPTIONS: Param<ConnectionConfig> = {
   name: 'options',
   convert: (v, what, core) => {
     const o = record(v, what, ['hostname', 'session', 'alpn']);
-    refuseUndefinedSession(v);
-    const c: ConnectionConfig = {};
+    refuseUndefinedSession(o);
+    const c: ConnectionConfig = plain({});
     // RFC 6066: a HostName is at most 255 bytes.
     if (o.hostname !== undefined) c.hostname = cString(o.hostname, `${what}.hostname`, 255);
     if (o.session !== undefined) c.session = SESSION.convert(o.session, `${what}.session`, core);
@@ -689,14 +689,10 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 /**
  * `{ session: undefined }` written out is almost always a session that was never obtained (a
  * callback that did not run, an empty array): refused rather than silently making a full handshake.
+ * Given the options as record() read them (never the caller's object: it would be read twice).
  */
-export function refuseUndefinedSession(options: unknown): void {
-  if (
-    typeof options === 'object' &&
-    options !== null &&
-    Object.hasOwn(options, 'session') &&
-    (options as { session?: unknown }).session === undefined
-  ) {
+export function refuseUndefinedSession(options: Record<string, unknown>): void {
+  if (Object.hasOwn(options, 'session') && options.session === undefined) {
     throw new InvalidArgumentError('session is undefined: pass the Session to resume, or leave the option out for a full handshake');
   }
 }

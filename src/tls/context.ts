@@ -7,7 +7,7 @@
 import type { CtxPtr, SessionPtr, SslPtr } from '../binding/abi.js';
 import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
 import { CALLBACK } from '../core/codes.js';
-import { boolean, cString, describe, integer, list, NUMBER_KINDS, record } from '../core/convert.js';
+import { boolean, cString, describe, integer, list, NUMBER_KINDS, plain, record } from '../core/convert.js';
 import { declare, type Param, refuse, SESSION } from '../core/gate.js';
 import type { Core, SessionState } from '../core/instance.js';
 import { CallbackError, InvalidArgumentError, ReentrancyError } from '../errors.js';
@@ -178,7 +178,7 @@ function contextConfig(v: unknown, what: string): ContextConfig {
     );
   }
   const str = (k: string, max: number): Uint8Array | undefined => (o[k] === undefined ? undefined : cString(o[k], `${what}.${k}`, max));
-  const c: ContextConfig = {
+  const c: ContextConfig = plain({
     role: o.role,
     ca:
       o.ca === undefined
@@ -202,7 +202,7 @@ function contextConfig(v: unknown, what: string): ContextConfig {
       `${what}.sessionIdContext`,
       SID_CTX_MAX,
     ),
-  };
+  });
   if (o.minVersion !== undefined || o.maxVersion !== undefined) {
     c.versions = [protocolNumber(o.minVersion ?? 0, `${what}.minVersion`), protocolNumber(o.maxVersion ?? 0, `${what}.maxVersion`)];
   }

@@ -1,9 +1,12 @@
 /** Two connections talking through memory: used by tests, the playground and the benchmarks. */
-import { integer, NUMBER_KINDS, record } from '../core/convert.js';
+import { integer, NUMBER_KINDS, plain, record, text } from '../core/convert.js';
+import { declare, type Param, SESSION } from '../core/gate.js';
+import type { SessionState } from '../core/instance.js';
 import { OpenSSLWasmError } from '../errors.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
 import { type Connection, refuseUndefinedSession } from './connection.js';
-import type { Context } from './context.js';
+import { CONTEXT, type Context } from './context.js';
+import { alpnList } from './wire.js';
 
 export interface InMemoryOptions {
   hostname?: string;
@@ -52,35 +55,63 @@ export function pump(client: Connection, server: Connection, maxRounds = 50): { 
   throw new OpenSSLWasmError(`pump: still moving bytes after ${maxRounds} rounds`);
 }
 
-export function connectInMemory(clientContext: Context, serverContext: Context, given: InMemoryOptions = {}): InMemoryPair {
-  refuseUndefinedSession(given);
-  // Read once: a getter on the caller's options runs here, not between later checks and C.
-  const o = record(given, 'connectInMemory: options', ['hostname', 'session', 'alpn', 'maxRounds']);
-  const options = o as InMemoryOptions;
-  if (o.maxRounds !== undefined) integer(o.maxRounds, NUMBER_KINDS.rounds, 'connectInMemory: options.maxRounds');
-  const client = clientContext.newConnection({
-    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
-    ...(options.session !== undefined ? { session: options.session } : {}),
-    ...(options.alpn !== undefined ? { alpn: options.alpn } : {}),
-  });
-  let server: Connection | undefined;
-  try {
-    server = serverContext.newConnection();
-    const s = server;
-    client.handshake();
-    pump(client, s, options.maxRounds);
-    if (!client.isHandshakeDone || !s.isHandshakeDone) throw new OpenSSLWasmError('connectInMemory: the handshake did not complete');
-    const free = (): void => {
-      client.free();
-      s.free();
-    };
-    return { client, server: s, pump: () => pump(client, s, options.maxRounds), free, [disposeSymbol]: free };
-  } catch (error) {
-    client.free({ abort: true });
-    server?.free({ abort: true });
-    throw error;
-  }
+/** The options, converted once: plain values only, so nothing of the caller's runs after the checks. */
+interface InMemoryConfig {
+  hostname?: string;
+  session?: SessionState;
+  alpn?: string[];
+  maxRounds?: number;
 }
+
+const IN_MEMORY_OPTIONS: Param<InMemoryConfig> = {
+  name: 'options',
+  convert: (v, what, core) => {
+    const o = record(v, what, ['hostname', 'session', 'alpn', 'maxRounds']);
+    refuseUndefinedSession(o);
+    const c: InMemoryConfig = plain({});
+    if (o.hostname !== undefined) c.hostname = text(o.hostname, `${what}.hostname`, 255);
+    if (o.session !== undefined) c.session = SESSION.convert(o.session, `${what}.session`, core);
+    if (o.alpn !== undefined) c.alpn = alpnList(o.alpn, `${what}.alpn`).names;
+    if (o.maxRounds !== undefined) c.maxRounds = integer(o.maxRounds, NUMBER_KINDS.rounds, `${what}.maxRounds`);
+    return c;
+  },
+  check: (c, op, core) => {
+    if (c.session !== undefined) core.usable(c.session, op);
+    return c;
+  },
+};
+
+/** Both contexts and every option are converted and checked before the first connection is made. */
+export const connectInMemory = declare(
+  'connectInMemory',
+  [CONTEXT, CONTEXT, IN_MEMORY_OPTIONS],
+  (_core, clientState, serverState, options): InMemoryPair => {
+    const clientContext = clientState.object as Context;
+    const serverContext = serverState.object as Context;
+    const client = clientContext.newConnection({
+      ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
+      ...(options.session !== undefined ? { session: options.session.holder as Session | SessionView } : {}),
+      ...(options.alpn !== undefined ? { alpn: options.alpn } : {}),
+    });
+    let server: Connection | undefined;
+    try {
+      server = serverContext.newConnection();
+      const s = server;
+      client.handshake();
+      pump(client, s, options.maxRounds);
+      if (!client.isHandshakeDone || !s.isHandshakeDone) throw new OpenSSLWasmError('connectInMemory: the handshake did not complete');
+      const free = (): void => {
+        client.free();
+        s.free();
+      };
+      return { client, server: s, pump: () => pump(client, s, options.maxRounds), free, [disposeSymbol]: free };
+    } catch (error) {
+      client.free({ abort: true });
+      server?.free({ abort: true });
+      throw error;
+    }
+  },
+);
 
 function join(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -1,0 +1,223 @@
+// Attacks from outside the gate's own tables: a polluted prototype, options whose Proxy answers
+// differently on each read, views of a shrunk resizable buffer, and a call that checked its second
+// context only after C had run for its first. Each refusal: the typed error, nothing changed in C
+// or in the ledger (expectRefused), and the instance still working.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Context,
+  type GeneratedCertificate,
+  InvalidArgumentError,
+  loadOpenSSL,
+  type OpenSSL,
+  type Session,
+  UseAfterFreeError,
+} from '../../dist/index.js';
+import { expectClean } from '../support/instance.js';
+import { expectInstanceWorks, expectRefused } from '../support/sessions.js';
+import { HOSTNAME } from '../support/tls.js';
+
+let ossl: OpenSSL;
+let cert: GeneratedCertificate;
+let server: Context;
+let client: Context;
+let resumable: Session;
+
+beforeAll(async () => {
+  ossl = await loadOpenSSL();
+  cert = ossl.generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+  client = ossl.createContext({ role: 'client', ca: cert.certificate });
+  const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+  resumable = pair.client.get1Session() as Session;
+  pair.free();
+});
+
+afterAll(() => {
+  resumable.free();
+  client.free();
+  server.free();
+  expectClean(ossl);
+});
+
+/** Runs `fn` with `key` set on `proto` (a polluted prototype), then removes it. */
+function polluted<T>(proto: object, key: PropertyKey, value: unknown, fn: () => T): T {
+  Object.defineProperty(proto, key, { value, configurable: true, writable: true, enumerable: false });
+  try {
+    return fn();
+  } finally {
+    delete (proto as Record<PropertyKey, unknown>)[key];
+  }
+}
+
+describe('a polluted Object.prototype is not an option', () => {
+  it('Object.prototype.verify = false does not turn off a client\u2019s verification: without ca it is still refused', () => {
+    polluted(Object.prototype, 'verify', false, () => {
+      expectRefused(ossl, () => ossl.createContext({ role: 'client' }), InvalidArgumentError);
+    });
+  });
+
+  it('Object.prototype.ca does not add a trust anchor to a context that named none', () => {
+    const rogue = ossl.generateCertificate({ commonName: HOSTNAME });
+    polluted(Object.prototype, 'ca', rogue.certificate, () => {
+      expectRefused(ossl, () => ossl.createContext({ role: 'client' }), InvalidArgumentError);
+      const c = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+      expect(c.verifies).toBe(false); // a server verifies clients only when it was given a ca of its own
+      c.free();
+    });
+  });
+
+  it('Object.prototype.hostname / session / alpn are not read into newConnection', () => {
+    const c = polluted(Object.prototype, 'session', resumable, () =>
+      polluted(Object.prototype, 'hostname', 'attacker.example', () =>
+        polluted(Object.prototype, 'alpn', ['evil'], () => client.newConnection()),
+      ),
+    );
+    expect(c.getSession()).toBeNull();
+    c.free({ abort: true });
+  });
+
+  it('Object.prototype.role does not make a context out of an empty options object', () => {
+    polluted(Object.prototype, 'role', 'client', () =>
+      polluted(Object.prototype, 'verify', false, () => {
+        expectRefused(ossl, () => ossl.createContext({} as never), InvalidArgumentError);
+      }),
+    );
+  });
+
+  it('nor are the options a caller left out: Object.prototype.tickets = false / ciphersuites / maxEarlyData change no context', () => {
+    const made = polluted(Object.prototype, 'tickets', false, () =>
+      polluted(Object.prototype, 'ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256', () =>
+        polluted(Object.prototype, 'maxEarlyData', 4096, () =>
+          ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey }),
+        ),
+      ),
+    );
+    expect(made.acceptsEarlyData).toBe(false);
+    const pair = ossl.connectInMemory(client, made, { hostname: HOSTNAME });
+    expect(pair.client.cipher?.name).toBe('TLS_AES_256_GCM_SHA384'); // OpenSSL's first default suite
+    pair.pump();
+    const s = pair.client.get1Session() as Session;
+    expect(s.hasTicket).toBe(true);
+    s.free();
+    pair.free();
+    made.free();
+  });
+
+  it('a hole in ca is not filled from a polluted Array.prototype', () => {
+    polluted(Array.prototype, 0, cert.certificate, () => {
+      // biome-ignore lint/suspicious/noSparseArray: the hole is the attack
+      expectRefused(ossl, () => ossl.createContext({ role: 'client', ca: [, cert.certificate] as string[] }), TypeError);
+    });
+  });
+});
+
+/** Options whose `session` reads as undefined the first time (through any trap) and as a live session after. */
+function twoFaced(read: () => number): { hostname: string; session?: Session } {
+  const answer = (): Session | undefined => (read() === 1 ? undefined : resumable);
+  return new Proxy(
+    { hostname: HOSTNAME, session: undefined as Session | undefined },
+    {
+      get: (t, k) => (k === 'session' ? answer() : Reflect.get(t, k)),
+      getOwnPropertyDescriptor: (t, k) =>
+        k === 'session'
+          ? { value: answer(), writable: true, enumerable: true, configurable: true }
+          : Reflect.getOwnPropertyDescriptor(t, k),
+    },
+  );
+}
+
+describe('options read once: a Proxy that answers differently on each read', () => {
+  it('{ session: undefined } on the first read and a session on the second is refused, not a silent full handshake', () => {
+    let reads = 0;
+    const options = twoFaced(() => ++reads);
+    expectRefused(ossl, () => client.newConnection(options), InvalidArgumentError);
+    expect(reads).toBe(1);
+  });
+
+  it('connectInMemory reads its options once, too', () => {
+    let reads = 0;
+    const options = twoFaced(() => ++reads);
+    expectRefused(ossl, () => ossl.connectInMemory(client, server, options), InvalidArgumentError);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('connectInMemory checks both contexts and every option before C', () => {
+  it('a freed server context is refused before the client connection is made (no SSL_set_session, no SSL_free)', () => {
+    const dead = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+    dead.free();
+    expectRefused(ossl, () => ossl.connectInMemory(client, dead, { hostname: HOSTNAME, session: resumable }), UseAfterFreeError);
+  });
+
+  it('an alpn getter that frees the server context runs during conversion: the call is refused, no connection is made', () => {
+    const victim = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+    const options = {
+      hostname: HOSTNAME,
+      session: resumable,
+      get alpn() {
+        victim.free();
+        return ['h2'];
+      },
+    };
+    const before = { events: ossl.ledger.events().at(-1)?.seq, live: ossl.ledger.live(), refused: ossl.ledger.stats().refused };
+    // The getter's own free() changes the heap; the refused call may change nothing else.
+    expect(() => ossl.connectInMemory(client, victim, options)).toThrow(UseAfterFreeError);
+    expect(ossl.ledger.events().at(-1)?.seq).toBe(before.events);
+    expect(ossl.ledger.live()).toEqual(before.live);
+    expect(ossl.ledger.stats().refused).toBe(before.refused + 1);
+    expect(client.connections).toEqual([]);
+    expectInstanceWorks(ossl);
+  });
+
+  it('maxRounds out of range is a counted refusal', () => {
+    expectRefused(ossl, () => ossl.connectInMemory(client, server, { hostname: HOSTNAME, maxRounds: 0 }), InvalidArgumentError);
+  });
+});
+
+describe('a view of a shrunk resizable buffer is not empty bytes', () => {
+  it('a fixed-length Uint8Array left out of bounds by resize() is refused, not written as zero bytes', () => {
+    const s = ossl.newSession();
+    s.id = Uint8Array.of(1, 2, 3);
+    const rab = new ArrayBuffer(16, { maxByteLength: 64 });
+    const view = new Uint8Array(rab, 4, 8).fill(7);
+    rab.resize(6);
+    expectRefused(
+      ossl,
+      () => {
+        s.id = view;
+      },
+      InvalidArgumentError,
+    );
+    expect([...s.id]).toEqual([1, 2, 3]);
+    s.free();
+  });
+
+  it('a DataView left out of bounds is an InvalidArgumentError', () => {
+    const s = ossl.newSession();
+    const rab = new ArrayBuffer(8, { maxByteLength: 64 });
+    const dv = new DataView(rab, 2, 3);
+    rab.resize(1);
+    expectRefused(
+      ossl,
+      () => {
+        s.id = dv;
+      },
+      InvalidArgumentError,
+    );
+    s.free();
+  });
+
+  it('a length-tracking view is copied at its length now (grown, and shrunk to empty)', () => {
+    const s = ossl.newSession();
+    const rab = new ArrayBuffer(4, { maxByteLength: 64 });
+    const tracking = new Uint8Array(rab);
+    rab.resize(8);
+    tracking.fill(5);
+    s.id = tracking;
+    expect([...s.id]).toEqual([5, 5, 5, 5, 5, 5, 5, 5]);
+    rab.resize(0);
+    s.id = tracking;
+    expect(s.id.length).toBe(0);
+    s.free();
+  });
+});
