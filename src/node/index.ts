@@ -5,6 +5,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
+import { record } from '../core/convert.js';
 import { InvalidArgumentError, OpenSSLWasmError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
@@ -145,7 +146,17 @@ function socketLower(socket: Duplex): Lower {
 }
 
 /** A WebAssembly TLS client over TCP (or the given stream). Resolves once the handshake completes. */
-export async function connectTLS(options: ConnectTLSOptions): Promise<TLSStream> {
+export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
+  // Read once, own properties only (a polluted Object.prototype.socket is no one's socket).
+  const options = record(given, 'connectTLS: options', [
+    'host',
+    'port',
+    'context',
+    'session',
+    'servername',
+    'alpn',
+    'socket',
+  ]) as unknown as ConnectTLSOptions;
   const { context } = options;
   if (context.role !== 'client') throw new OpenSSLWasmError('connectTLS needs a client context');
   const servername = options.servername ?? (isIP(options.host) ? undefined : options.host);

@@ -3,6 +3,7 @@
  * socket, a WebSocket tunnel (web/websocket.ts), Bun and Node sockets through their adapters.
  * The plaintext side is a Web Streams pair too. All pumping is the shared TLSEngine's.
  */
+import { record } from '../core/convert.js';
 import { InvalidArgumentError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
@@ -145,8 +146,18 @@ export class TLSStream {
 }
 
 /** Starts a TLS client over `transport`; resolves once the handshake completed. */
-export async function connect(options: ConnectOptions): Promise<TLSStream> {
-  const { context, transport } = options;
+export async function connect(given: ConnectOptions): Promise<TLSStream> {
+  // Read once, own properties only: a name checked below is the name the connection verifies.
+  const options = record(given, 'connect: options', [
+    'transport',
+    'context',
+    'servername',
+    'session',
+    'alpn',
+    'store',
+    'earlyData',
+  ]) as Partial<ConnectOptions>;
+  const { context, transport } = options as ConnectOptions;
   checkTransport(transport, 'connect');
   if (context?.role !== 'client') throw new InvalidArgumentError('connect: needs a client context (createContext({ role: "client" }))');
   if (context.verifies && options.servername === undefined) {
@@ -178,8 +189,8 @@ export async function connect(options: ConnectOptions): Promise<TLSStream> {
 }
 
 /** Starts a TLS server over an accepted `transport`; resolves once the handshake completed. */
-export async function accept(options: AcceptOptions): Promise<TLSStream> {
-  const { context, transport } = options;
+export async function accept(given: AcceptOptions): Promise<TLSStream> {
+  const { context, transport } = record(given, 'accept: options', ['context', 'transport']) as Partial<AcceptOptions> as AcceptOptions;
   checkTransport(transport, 'accept');
   if (context?.role !== 'server') throw new InvalidArgumentError('accept: needs a server context (createContext({ role: "server" }))');
   const connection = newConnectionOrRelease(transport, () => context.newConnection());

@@ -2,6 +2,8 @@
 // differently on each read, views of a shrunk resizable buffer, and a call that checked its second
 // context only after C had run for its first. Each refusal: the typed error, nothing changed in C
 // or in the ledger (expectRefused), and the instance still working.
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Context,
@@ -10,8 +12,11 @@ import {
   loadOpenSSL,
   type OpenSSL,
   type Session,
+  TLSError,
   UseAfterFreeError,
 } from '../../dist/index.js';
+import { connectTLS } from '../../dist/node/index.js';
+import * as web from '../../dist/web/index.js';
 import { expectClean } from '../support/instance.js';
 import { expectInstanceWorks, expectRefused } from '../support/sessions.js';
 import { HOSTNAME } from '../support/tls.js';
@@ -219,5 +224,88 @@ describe('a view of a shrunk resizable buffer is not empty bytes', () => {
     s.id = tracking;
     expect(s.id.length).toBe(0);
     s.free();
+  });
+});
+
+describe('transports read their options once, own properties only', () => {
+  /** Two in-memory byte pipes, crossed: what the client writes the server reads, and back. */
+  function crossed(): { client: web.ByteTransport; server: web.ByteTransport } {
+    const up = new TransformStream<Uint8Array, Uint8Array>();
+    const down = new TransformStream<Uint8Array, Uint8Array>();
+    return { client: { readable: down.readable, writable: up.writable }, server: { readable: up.readable, writable: down.writable } };
+  }
+
+  /** web.connect against web.accept in memory; the client's result (a stream, or why it failed). */
+  async function handshake(options: (transport: web.ByteTransport) => web.ConnectOptions): Promise<unknown> {
+    const t = crossed();
+    const accepted = web.accept({ context: server, transport: t.server }).catch((error: unknown) => error);
+    const connected = await web.connect(options(t.client)).catch((error: unknown) => error);
+    // Refused before it touched the transport: end it, so that the server's accept ends too.
+    if (!t.client.writable.locked) await t.client.writable.abort(new Error('client refused'));
+    const s = await accepted;
+    if (s instanceof web.TLSStream) s.abort();
+    if (connected instanceof web.TLSStream) connected.abort();
+    return connected;
+  }
+
+  it('a servername that reads as a name for the check and as undefined for the connection still has its name verified', async () => {
+    let reads = 0;
+    const result = await handshake((transport) => {
+      const o = { transport, context: client, servername: 'other.example' as string | undefined };
+      return new Proxy(o, {
+        get: (t, k) => (k === 'servername' ? (++reads === 1 ? 'other.example' : undefined) : Reflect.get(t, k)),
+        getOwnPropertyDescriptor: (t, k) =>
+          k === 'servername'
+            ? { value: ++reads === 1 ? 'other.example' : undefined, writable: true, enumerable: true, configurable: true }
+            : Reflect.getOwnPropertyDescriptor(t, k),
+      });
+    });
+    expect(result).toBeInstanceOf(TLSError);
+    expect((result as TLSError).verifyResult).toBe(62); // X509_V_ERR_HOSTNAME_MISMATCH: 'other.example' was checked
+    expect(reads).toBe(1);
+  });
+
+  it('Object.prototype.servername is not the name a verifying client asks for', async () => {
+    const result = await polluted(Object.prototype, 'servername', HOSTNAME, () =>
+      handshake((transport) => ({ transport, context: client }) as web.ConnectOptions),
+    );
+    expect(result).toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+describe('the Node transport reads its options as own properties', () => {
+  it('Object.prototype.socket is not the socket connectTLS talks over: it connects to host:port', async () => {
+    const written: Uint8Array[] = [];
+    const planted = new Duplex({
+      read() {},
+      write(chunk, _encoding, callback) {
+        written.push(chunk);
+        callback();
+      },
+    });
+    const seen: Socket[] = [];
+    const listener = createServer((socket) => {
+      seen.push(socket);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    const insecure = ossl.createContext({ role: 'client', verify: false });
+    try {
+      const result = await polluted(Object.prototype, 'socket', planted, () =>
+        Promise.race([
+          connectTLS({ host: '127.0.0.1', port, context: insecure }).catch((error: unknown) => error),
+          // Over the planted socket the handshake would wait for ever.
+          new Promise((resolve) => setTimeout(resolve, 5000, 'still waiting on the planted socket')),
+        ]),
+      );
+      expect(result).toBeInstanceOf(Error);
+      expect(written).toEqual([]);
+      expect(seen.length).toBe(1);
+    } finally {
+      planted.destroy();
+      await new Promise((resolve) => listener.close(resolve));
+      insecure.free();
+    }
   });
 });
