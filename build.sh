@@ -14,27 +14,18 @@ force=0; [ "${1:-}" = --force ] && force=1
 step() { printf '\n[build] == %s\n' "$*"; }
 say() { printf '[build] %s\n' "$*"; }
 
-# ---- emcc -------------------------------------------------------------------------------------
+# ---- the pinned toolchain (toolchain/toolchain.env): obtained, verified and cached once ----------
 step "toolchain"
-if ! command -v emcc >/dev/null; then
-  if [ -x /usr/bin/emcc ]; then PATH="/usr/bin:$PATH"
-  elif [ -f /etc/debian_version ] && [ "$(id -u)" = 0 ]; then
-    say "emcc not found: installing Debian's emscripten package"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq emscripten >/dev/null
-  else
-    say "emcc not found. Install it with:  sudo apt-get update && sudo apt-get install -y emscripten"
-    say "(or activate an emsdk: source /path/to/emsdk/emsdk_env.sh)"; exit 1
-  fi
-fi
-# Debian's emcc needs Debian's acorn; with a Node that is not Debian's it is only found through NODE_PATH.
-if [ -d /usr/share/nodejs/acorn ]; then export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"; fi
+toolchain=$(bash toolchain/obtain.sh)
+export PATH="$toolchain/bin:$PATH" EM_CONFIG="$toolchain/emscripten-config.py"
 emcc_version=$(emcc --version 2>/dev/null | sed -n 1p)   # sed reads it all: with head, emcc can die of SIGPIPE and pipefail stops the build
-say "emcc: $emcc_version ($(command -v emcc))"
+toolchain_id="$(basename "$toolchain") $(tr '\n' ' ' <"$toolchain/.done")"
+say "emcc: $emcc_version ($toolchain)"
 
 # ---- OpenSSL's static libraries, cached by everything that changes them --------------------------
 patches=(openssl-src/patches/*.patch)
 key=$( { echo "$OPENSSL_VERSION $OPENSSL_SHA256 $OPENSSL_TARGET $OPENSSL_CFLAGS"; printf '%s\n' "${OPENSSL_OPTIONS[@]}";
-  cat "${patches[@]}" openssl-src/conf/*.conf; echo "$emcc_version"; } | sha256sum | cut -c1-16)
+  cat "${patches[@]}" openssl-src/conf/*.conf; echo "$toolchain_id"; } | sha256sum | cut -c1-16)
 tree="$cache/build-$key/openssl-$OPENSSL_VERSION"
 # Several checkouts may share the cache: one builds a key while the others wait for it.
 mkdir -p "$cache"
@@ -72,6 +63,7 @@ glue=(wasm/glue/*.c)
 exports=$(grep -hoE '^[A-Za-z_][A-Za-z0-9_]*' wasm/exports.txt | sed 's/^/_/' | paste -sd, -)
 link_flags=(
   -O3
+  -sWASM_BIGINT=1            # i64 crosses to JS as BigInt (binaryen from npm has no wasm-emscripten-finalize to legalize it)
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createOpenSSLModule
   -sENVIRONMENT=web          # one shared path for every runtime: the loader hands over the wasm bytes,
                              # so Node, Deno and Bun never reach Emscripten's Node branch (require/__dirname)
@@ -99,6 +91,8 @@ else
   echo "$stamp" >"$out/.stamp"
 fi
 cp "$tree/LICENSE.txt" "$out/LICENSE.OpenSSL"
+# For other builds against the same libraries (bench/native/build.sh's wasm twin): where they are.
+printf 'tree=%s\ntoolchain=%s\n' "$tree" "$toolchain" >"$out/.build-info"
 
 # The playground's sanitized twin (wasm/dist/asan/, never in the npm package), from the same tree.
 step "AddressSanitizer variant for the playground"

@@ -74,38 +74,20 @@ fi
 
 # 4. Debian's source archive, through apt-get source with a private, temporary deb-src entry.
 if command -v apt-get >/dev/null; then
-  uri=""
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    uri=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i}' "$f" | grep -v -- '-security' | sed -n 1p)
-    [ -n "$uri" ] && break
-  done
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' /etc/apt/sources.list | grep -v -- '-security' | sed -n 1p)
-  fi
-  if [ -n "$uri" ]; then
-    say "trying Debian's source archive (suite $OPENSSL_DEBIAN_SUITE, from this machine's apt configuration)"
-    mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/parts" "$tmp/dl"
-    keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-    signed=""; [ -f "$keyring" ] && signed="[signed-by=$keyring] "
-    echo "deb-src ${signed}$uri $OPENSSL_DEBIAN_SUITE main" >"$tmp/sources.list"
-    apt_opts=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o "Dir::Etc::sourceparts=$tmp/parts"
-      -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o "APT::Sandbox::User=root")
-    if apt-get "${apt_opts[@]}" -qq update >&2; then
-      if (cd "$tmp/dl" && apt-get "${apt_opts[@]}" -qq source --download-only "openssl=$OPENSSL_DEBIAN_VERSION" >&2); then
-        orig="$tmp/dl/openssl_$OPENSSL_VERSION.orig.tar.gz"
-        [ -f "$orig" ] && store "$orig" "Debian source package openssl $OPENSSL_DEBIAN_VERSION" && exit 0
-      else
-        avail=$(apt-cache "${apt_opts[@]}" showsrc openssl 2>/dev/null | awk '/^Version:/ {print $2}' | sort -u | tr '\n' ' ')
-        say "Debian's $OPENSSL_DEBIAN_SUITE archive has no openssl $OPENSSL_DEBIAN_VERSION; available: ${avail:-none}"
-        say "Fix: set OPENSSL_DEBIAN_VERSION in openssl-src/openssl.env to one whose orig tarball is $OPENSSL_VERSION,"
-        say "     or give the tarball yourself: OPENSSL_TARBALL=/path/to/$name"
-      fi
+  # shellcheck source=../toolchain/apt-private.sh
+  . "$here/../toolchain/apt-private.sh"
+  say "trying Debian's source archive (suite $OPENSSL_DEBIAN_SUITE, from this machine's apt configuration)"
+  mkdir -p "$tmp/dl"
+  if apt_private "$tmp" deb-src "$OPENSSL_DEBIAN_SUITE"; then
+    if (cd "$tmp/dl" && apt-get "${APT_PRIVATE_OPTS[@]}" -qq source --download-only "openssl=$OPENSSL_DEBIAN_VERSION" >&2); then
+      orig="$tmp/dl/openssl_$OPENSSL_VERSION.orig.tar.gz"
+      [ -f "$orig" ] && store "$orig" "Debian source package openssl $OPENSSL_DEBIAN_VERSION" && exit 0
     else
-      say "apt-get update for the temporary deb-src entry failed"
+      avail=$(apt-cache "${APT_PRIVATE_OPTS[@]}" showsrc openssl 2>/dev/null | awk '/^Version:/ {print $2}' | sort -u | tr '\n' ' ')
+      say "Debian's $OPENSSL_DEBIAN_SUITE archive has no openssl $OPENSSL_DEBIAN_VERSION; available: ${avail:-none}"
+      say "Fix: set OPENSSL_DEBIAN_VERSION in openssl-src/openssl.env to one whose orig tarball is $OPENSSL_VERSION,"
+      say "     or give the tarball yourself: OPENSSL_TARBALL=/path/to/$name"
     fi
-  else
-    say "no archive URI found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
   fi
 fi
 

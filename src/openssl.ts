@@ -114,7 +114,7 @@ export class OpenSSL {
     brand(this, 'OpenSSL');
     const o = options as NonNullable<typeof options>;
     const binding = b as Binding;
-    binding.x.OPENSSL_init_ssl(0, 0);
+    binding.x.OPENSSL_init_ssl(0n, 0);
     // With a memory cap: every algorithm table now, while memory is plentiful. Built lazily, a
     // table whose first build meets the cap loses algorithms for the instance's life (wasm/glue/init.c).
     if (o.prefetch) binding.x.osw_prefetch();

@@ -53,7 +53,7 @@ else
   # Unlike the release link: the module makes its own fixed memory (ASan's shadow covers all of
   # it), it keeps function names (--profiling-funcs) and an ASan report aborts the instance,
   # which the playground then throws away.
-  emcc -O1 -fsanitize=address --profiling-funcs \
+  emcc -O1 -fsanitize=address --profiling-funcs -sWASM_BIGINT=1 \
     -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createOpenSSLAsanModule -sENVIRONMENT=web \
     -sFILESYSTEM=0 -sINITIAL_MEMORY=256MB -sALLOW_MEMORY_GROWTH=0 -sTOTAL_STACK=1MB \
     -sEXPORTED_FUNCTIONS="$exports" -sEXPORTED_RUNTIME_METHODS=[HEAPU8] -lexports.js \

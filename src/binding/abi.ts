@@ -31,7 +31,8 @@ export interface Exports {
   osw_free(p: number): void;
 
   OpenSSL_version(type: number): CharPtr;
-  OPENSSL_init_ssl(opts: number, settings: number): number;
+  /** `opts` is a uint64_t: with WASM_BIGINT every i64 argument or result is a BigInt. */
+  OPENSSL_init_ssl(opts: bigint, settings: number): number;
   RAND_status(): number;
   RAND_bytes(buf: BytePtr, n: number): number;
   ERR_get_error_all(file: OutPtr, line: OutPtr, func: OutPtr, data: OutPtr, flags: OutPtr): number;

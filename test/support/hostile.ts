@@ -37,9 +37,9 @@ export interface HeapBook {
   batch(label: string, replay: () => void): void;
 }
 
-/** Starts the books at the settled heap now. */
-export function books(ossl: OpenSSL): HeapBook {
-  return heapBook(ossl, HEAP_SLACK) as HeapBook;
+/** Starts the books at the settled heap now (with `slack` as the allocator's rounding). */
+export function books(ossl: OpenSSL, slack = HEAP_SLACK): HeapBook {
+  return heapBook(ossl, slack) as HeapBook;
 }
 
 /** C heap bytes with OpenSSL's fetch caches emptied and its error ring normalized (bench/hostile-heap.mjs). */
