@@ -5,6 +5,7 @@
 import { instantiate, type LoadOptions } from './load.js';
 import { type OpenSSL, openInstance } from './openssl.js';
 
+export { MAX_SESSION_TIME } from './core/convert.js';
 export type { Cipher, SessionFields, SettableSessionFields } from './core/fields.js';
 export * from './errors.js';
 export type { EventOp, LedgerEvent } from './ledger/events.js';

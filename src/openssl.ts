@@ -60,7 +60,7 @@ function create(via: string, op: 'new' | 'dup' | 'd2i' | 'pem_read', core: Core,
 
 const calls = {
   /** SSL_CTX_flush_sessions' time is required (Context.flushSessions defaults it to now). */
-  flushTime: declare('SSL_CTX_flush_sessions', [param('time', (v, what) => integer(v, NUMBER_KINDS.seconds32, what))], (_core, t) => t, {
+  flushTime: declare('SSL_CTX_flush_sessions', [param('time', (v, what) => integer(v, NUMBER_KINDS.sessionTime, what))], (_core, t) => t, {
     clearErrors: false,
   }),
   RAND_status: declare('RAND_status', [], (core) => core.b.x.RAND_status()),

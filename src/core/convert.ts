@@ -105,12 +105,25 @@ export interface NumberKind {
   readonly max: number;
 }
 
+/**
+ * The last second OpenSSL can hold: it keeps times as unsigned 64-bit nanoseconds (OSSL_TIME), so
+ * SSL_SESSION_set_time_ex(t) multiplies t by 10^9 and would wrap beyond floor((2^64 - 1) / 10^9)
+ * (year 2554) or below 0. time_t itself is 64-bit on this toolchain.
+ */
+export const MAX_SESSION_TIME = 18_446_744_073;
+
 export const NUMBER_KINDS = {
-  /** time_t / long seconds in this wasm32 build (32-bit). */
+  /** A session timeout: a C long, which wasm32 keeps 32-bit (OpenSSL itself refuses a negative one). */
   seconds32: {
-    name: 'a whole number of seconds in the 32-bit range this build stores (time_t and long are 32-bit on wasm32)',
+    name: 'a whole number of seconds in the range of a C long (32-bit on wasm32)',
     min: -0x80000000,
     max: 0x7fffffff,
+  },
+  /** A point in time (session time, flush time): time_t seconds OpenSSL stores as uint64 nanoseconds. */
+  sessionTime: {
+    name: `a whole number of seconds from 0 to ${MAX_SESSION_TIME}, the range OpenSSL stores (unsigned 64-bit nanoseconds)`,
+    min: 0,
+    max: MAX_SESSION_TIME,
   },
   /** A non-negative C long (SSL_CTX_set_timeout, cache size): 0 ..= 2^31-1. */
   long: { name: 'a whole number from 0 to 2147483647 (a C long on wasm32)', min: 0, max: 0x7fffffff },

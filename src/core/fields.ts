@@ -83,6 +83,7 @@ export interface FieldRow<T, W = never> {
 }
 
 const seconds = (v: unknown, what: string): number => integer(v, NUMBER_KINDS.seconds32, what);
+const sessionTime = (v: unknown, what: string): number => integer(v, NUMBER_KINDS.sessionTime, what);
 const anyBytes = (v: unknown, what: string): Uint8Array => bytes(v, what);
 /** RFC 6066: a HostName is at most 255 bytes (OpenSSL's TLSEXT_MAXLEN_host_name). */
 const hostname = (v: unknown, what: string): Uint8Array | null => cStringOrNull(v, what, 255);
@@ -122,7 +123,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): number => b.x.osw_session_get_time(p),
     set: {
       name: 'SSL_SESSION_set_time',
-      convert: seconds,
+      convert: sessionTime,
       whileCached: true,
       write: (b: Binding, p: SessionPtr, v: number) => b.x.osw_session_set_time(p, v),
     },

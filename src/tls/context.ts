@@ -338,7 +338,7 @@ const calls = {
   ),
   flushSessions: declare(
     'SSL_CTX_flush_sessions',
-    [CONTEXT, { name: 'time', convert: (v, what) => integer(v, NUMBER_KINDS.seconds32, what) } as Param<number>],
+    [CONTEXT, { name: 'time', convert: (v, what) => integer(v, NUMBER_KINDS.sessionTime, what) } as Param<number>],
     (core, s, time) => {
       notBusy(s, 'flushSessions');
       core.ledger.run(`${s.id} flushSessions`, `${s.id} cache`, () => {
