@@ -1,5 +1,7 @@
 // npm run bench [-- --quick]: every figure beside its references, measured side by side in one run,
-// reported as medians and ratios. Prints a table and writes bench/results.json. Never asserts a time.
+// reported as medians and ratios. Times are this process's CPU time (the C twins: theirs), so a busy
+// shared machine slows the figures less than wall time would; the server side of a loopback test runs
+// in this process too, so both sides count, for us and for Node's tls alike. Prints a table and writes bench/results.json. Never asserts a time.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -16,13 +18,18 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-/** Median over trials of ns per operation for `fn` run `n` times. */
+/** This process's CPU time (user + system) in ns: on a shared machine, other processes' time is not ours. */
+const cpuNs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+/** Median over trials of CPU ns per operation for `fn` run `n` times (the C twins time the same way). */
 function nsPerOp(n, fn) {
   const trials = [];
   for (let t = 0; t < TRIALS; t++) {
-    const start = process.hrtime.bigint();
+    const start = cpuNs();
     for (let i = 0; i < n; i++) fn();
-    trials.push(Number(process.hrtime.bigint() - start) / n);
+    trials.push((cpuNs() - start) / n);
   }
   return median(trials);
 }
@@ -43,15 +50,22 @@ function figure(id, unit, value, references = {}, extra = {}) {
 // ---- native twins (same pinned OpenSSL, built natively with and without assembly) --------------------
 function nativeFigures() {
   const out = {};
-  const build = spawnSync('bash', ['bench/native/build.sh'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  // --reuse-twins: run bench/native/out/* as they are (e.g. built against libraries of an earlier patch set).
+  const build = process.argv.includes('--reuse-twins')
+    ? { status: 0 }
+    : spawnSync('bash', ['bench/native/build.sh'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (build.status !== 0) {
     console.error('[bench] native twin build failed; native references omitted');
     return out;
   }
-  for (const kind of ['asm', 'noasm']) {
-    const bin = `${root}bench/native/out/twin-${kind}`;
+  // The same C (twin.c + primitives.c) natively with and without assembly, and compiled to wasm
+  // against our own libraries (wasm_c): C beside C, so the facade's share and the compiler's share
+  // of a gap can be told apart.
+  for (const kind of ['asm', 'noasm', 'wasm_c']) {
+    const bin = kind === 'wasm_c' ? `${root}bench/native/out/twin-wasm.cjs` : `${root}bench/native/out/twin-${kind}`;
     if (!existsSync(bin)) continue;
-    const json = execFileSync(bin, ['--json', ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
+    const args = ['--json', ...(quick ? ['--quick'] : [])];
+    const json = kind === 'wasm_c' ? execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 }) : execFileSync(bin, args, { encoding: 'utf8' });
     out[kind] = JSON.parse(json).figures;
   }
   return out;
@@ -79,15 +93,15 @@ async function nodeTls(ossl, cert) {
     const seed = await connectOnce();
     const trials = { full: [], resumed: [] };
     for (let t = 0; t < TRIALS; t++) {
-      let start = performance.now();
+      let start = cpuNs();
       for (let i = 0; i < n; i++) await connectOnce();
-      trials.full.push((n * 1000) / (performance.now() - start));
-      start = performance.now();
+      trials.full.push((n * 1e9) / (cpuNs() - start));
+      start = cpuNs();
       for (let i = 0; i < n; i++) {
         const r = await connectOnce(seed.session);
         if (!r.reused) throw new Error('node tls did not resume');
       }
-      trials.resumed.push((n * 1000) / (performance.now() - start));
+      trials.resumed.push((n * 1e9) / (cpuNs() - start));
     }
     server.close();
     results[label] = { full: median(trials.full), resumed: median(trials.resumed) };
@@ -204,6 +218,72 @@ async function memory() {
   return { live, perSession, base, afterFree, cycles, afterCycles, growth: afterCycles - base, wasmPages: coreOf(ossl).b.x.memory.buffer.byteLength };
 }
 
+// ---- bulk data: the Node transport (connectTLS) against a Node tls server on loopback, per suite -------
+async function bulkThroughput(ossl, cert) {
+  const { connectTLS } = await import('../dist/node/index.js');
+  const conns = quick ? 4 : 20;
+  const bytes = (quick ? 256 : 1024) * 1024;
+  const payload = Buffer.alloc(bytes, 0x61);
+  const server = tls.createServer({ cert: cert.certificate, key: cert.privateKey, minVersion: 'TLSv1.3' }, (s) => {
+    s.on('error', () => {});
+    s.end(payload);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = server.address().port;
+  const drain = (stream) =>
+    new Promise((resolve, reject) => {
+      let n = 0;
+      stream.on('data', (d) => (n += d.length));
+      stream.on('end', () => resolve(n));
+      stream.on('error', reject);
+    });
+  const suites = {
+    'TLS_AES_128_GCM_SHA256': 'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384': 'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256': 'TLS_CHACHA20_POLY1305_SHA256',
+  };
+  const out = {};
+  for (const [label, suite] of Object.entries(suites)) {
+    const context = ossl.createContext({ role: 'client', ca: cert.certificate, ciphersuites: suite });
+    const wasmRun = async () => {
+      const start = cpuNs();
+      const got = await Promise.all(
+        Array.from({ length: conns }, async () => {
+          const s = await connectTLS({ host: '127.0.0.1', port, context, servername: 'localhost' });
+          if (s.connection.cipher?.standardName !== suite) throw new Error(`bulk: negotiated ${s.connection.cipher?.standardName}, not ${suite}`);
+          const n = await drain(s);
+          s.destroy();
+          return n;
+        }),
+      );
+      if (got.some((n) => n !== bytes)) throw new Error('bulk: short read');
+      return (conns * bytes) / 1e6 / ((cpuNs() - start) / 1e9);
+    };
+    const nodeRun = async () => {
+      const start = cpuNs();
+      await Promise.all(
+        Array.from({ length: conns }, async () => {
+          const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, ciphers: suite, minVersion: 'TLSv1.3' });
+          const n = await drain(s);
+          if (n !== bytes) throw new Error('bulk: node short read');
+        }),
+      );
+      return (conns * bytes) / 1e6 / ((cpuNs() - start) / 1e9);
+    };
+    const w = [];
+    const n = [];
+    for (let t = 0; t < TRIALS; t++) {
+      w.push(await wasmRun());
+      n.push(await nodeRun());
+    }
+    context.free();
+    out[label] = { wasm: median(w), node: median(n) };
+  }
+  server.close();
+  return out;
+}
+
 // ---- run ---------------------------------------------------------------------------------------------------
 console.log(`[bench] ${quick ? 'quick' : 'full'} run, ${TRIALS} trials per figure (medians)`);
 const native = nativeFigures();
@@ -221,6 +301,42 @@ for (const label of ['tls13', 'tls12']) {
     });
   }
 }
+
+// Full TLS 1.3 handshakes by key-exchange group x certificate type, through the facade, beside the
+// same split in C (wasm_c, native asm/no-asm).
+// [label, groups option, the name OpenSSL reports for it]
+const SPLIT_GROUPS = [['X25519MLKEM768', undefined, 'X25519MLKEM768'], ['X25519', 'X25519', 'x25519'], ['P-256', 'P-256', 'secp256r1']];
+const SPLIT_CERTS = ['P-256', 'Ed25519', 'RSA-2048'];
+for (const certType of SPLIT_CERTS) {
+  const c = certType === 'P-256' ? cert : ossl.generateCertificate({ commonName: 'localhost', keyType: certType });
+  for (const [label, groups, reported] of SPLIT_GROUPS) {
+    const server = ossl.createContext({ role: 'server', certificate: c.certificate, privateKey: c.privateKey, ...(groups ? { groups } : {}) });
+    const client = ossl.createContext({ role: 'client', verify: false, ...(groups ? { groups } : {}) }); // as the twin: no verification
+    const check = ossl.connectInMemory(client, server, { hostname: 'localhost' });
+    const negotiated = check.client.group;
+    check.free();
+    if (negotiated !== reported) throw new Error(`split ${label}/${certType} negotiated ${negotiated}`);
+    const id = `handshake.tls13.full.${label}.${certType}`;
+    const rate = perSecond(quick ? 5 : 40, () => ossl.connectInMemory(client, server, { hostname: 'localhost' }).free());
+    figure(id, 'handshakes/s', rate, { native_asm: native.asm?.[id]?.value, native_noasm: native.noasm?.[id]?.value, wasm_c: native.wasm_c?.[id]?.value });
+    client.free();
+    server.free();
+  }
+}
+
+// Per-primitive figures: C only (no facade), wasm_c beside native asm and no-asm.
+for (const [id, f] of Object.entries(native.wasm_c ?? {})) {
+  if (!id.startsWith('prim.')) continue;
+  figure(id, f.unit, f.value, { native_asm: native.asm?.[id]?.value, native_noasm: native.noasm?.[id]?.value });
+}
+// The same C handshakes and session operations in wasm, as a reference for the facade figures above.
+for (const id of ['handshake.tls13.full', 'handshake.tls13.resumed', 'handshake.tls12.full', 'handshake.tls12.resumed', 'session.upref_free']) {
+  const f = native.wasm_c?.[id];
+  if (f) figure(`c.${id}`, f.unit, f.value, { native_asm: native.asm?.[id]?.value, native_noasm: native.noasm?.[id]?.value });
+}
+
+const bulk = await bulkThroughput(ossl, cert);
+for (const [suite, r] of Object.entries(bulk)) figure(`bulk.${suite}`, 'MB/s', r.wasm, { node_tls: r.node });
 
 const real = await realSession(ossl, cert);
 const ops = sessionOps(ossl, real);
@@ -256,11 +372,11 @@ const doc = { date: new Date().toISOString(), quick, node: process.version, open
 writeFileSync(`${root}bench/results.json`, `${JSON.stringify(doc, null, 2)}\n`);
 
 const fmt = (v) => (typeof v !== 'number' ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-console.log('\nid                           unit          wasm       native_asm native_noasm node_tls   raw_export ratio_vs_asm ratio_vs_raw');
+console.log(`\n${'id'.padEnd(44)} ${'unit'.padEnd(13)} ${'wasm'.padStart(10)} ${'wasm_c'.padStart(10)} ${'native_asm'.padStart(10)} ${'native_noasm'.padStart(12)} ${'node_tls'.padStart(10)} ${'raw_export'.padStart(10)} ${'ratio_vs_asm'.padStart(12)} ${'ratio_vs_raw'.padStart(12)}`);
 for (const [id, f] of Object.entries(figures)) {
   const r = f.references ?? {};
   console.log(
-    `${id.padEnd(28)} ${f.unit.padEnd(13)} ${fmt(f.value).padStart(10)} ${fmt(r.native_asm).padStart(10)} ${fmt(r.native_noasm).padStart(12)} ${fmt(r.node_tls).padStart(10)} ${fmt(r.raw_export).padStart(10)} ${fmt(f.ratios?.ratio_vs_native_asm).padStart(12)} ${fmt(f.ratios?.ratio_vs_raw_export).padStart(12)}`,
+    `${id.padEnd(44)} ${f.unit.padEnd(13)} ${fmt(f.value).padStart(10)} ${fmt(r.wasm_c).padStart(10)} ${fmt(r.native_asm).padStart(10)} ${fmt(r.native_noasm).padStart(12)} ${fmt(r.node_tls).padStart(10)} ${fmt(r.raw_export).padStart(10)} ${fmt(f.ratios?.ratio_vs_native_asm).padStart(12)} ${fmt(f.ratios?.ratio_vs_raw_export).padStart(12)}`,
   );
 }
 console.log(`\nsizes: wasm raw ${size['openssl.wasm'].raw}, gzip ${size['openssl.wasm'].gzip}, brotli ${size['openssl.wasm'].brotli}; glue brotli ${size['openssl.mjs'].brotli}`);

@@ -5,6 +5,10 @@
 #
 #   bash bench/native/build.sh [--force] [--run [twin options...]]
 #
+# It also compiles the same twin.c + primitives.c with emcc against the wasm build's own libraries
+# (the ones build.sh made, found through wasm/dist/.build-info) into bench/native/out/twin-wasm.cjs,
+# with function names kept (--profiling-funcs) so a profile names them: C beside C, no facade.
+#
 #   --force   rebuild the twins (the cached OpenSSL libraries are kept; delete their directory to redo them)
 #   --run     afterwards run bench/native/out/twin-asm and twin-noasm with the given options (--quick, --json)
 #
@@ -99,7 +103,7 @@ build_twin() {
   fi
   step "compile twin-$variant: gcc ${twin_cflags[*]} twin.c libssl.a libcrypto.a"
   mkdir -p "$out"
-  gcc "${twin_cflags[@]}" -I"$tree/include" "$here/twin.c" "$tree/libssl.a" "$tree/libcrypto.a" \
+  gcc "${twin_cflags[@]}" -I"$tree/include" "$here/twin.c" "$here/primitives.c" "$tree/libssl.a" "$tree/libcrypto.a" \
     -pthread -ldl -o "$bin.tmp"
   # The point of the twin is this OpenSSL: refuse a binary that would load a system libssl/libcrypto.
   if ldd "$bin.tmp" 2>/dev/null | grep -Eq 'lib(ssl|crypto)\.so'; then
@@ -110,14 +114,39 @@ build_twin() {
   say "$bin ($(stat -c %s "$bin") bytes)"
 }
 
+# build_wasm_twin: the twin in WebAssembly, linked like wasm/dist/openssl.wasm (-O3, WASM_BIGINT).
+build_wasm_twin() {
+  # .cjs: the package is "type": "module", and Emscripten's Node glue is CommonJS.
+  local info="$root/wasm/dist/.build-info" wtree toolchain bin="$out/twin-wasm.cjs" stamp
+  [ -f "$info" ] || { say "wasm/dist/.build-info missing: run bash build.sh first"; exit 1; }
+  wtree=$(sed -n 's/^tree=//p' "$info"); toolchain=$(sed -n 's/^toolchain=//p' "$info")
+  stamp=$( { echo "$wtree $toolchain"; stat -c '%s %Y' "$wtree/libssl.a" "$wtree/libcrypto.a";
+    cat "$here/twin.c" "$here/twin.h" "$here/primitives.c"; printf '%s\n' "${wasm_flags[@]}"; } | sha256sum | cut -c1-16)
+  if [ $force = 0 ] && [ -f "$bin" ] && [ "$(cat "$bin.stamp" 2>/dev/null)" = "$stamp" ]; then
+    step "twin-wasm is up to date ($bin)"
+    return
+  fi
+  step "compile twin-wasm: emcc ${wasm_flags[*]}"
+  mkdir -p "$out"
+  EM_CONFIG="$toolchain/emscripten-config.py" "$toolchain/bin/emcc" "${wasm_flags[@]}" -I"$wtree/include" \
+    "$here/twin.c" "$here/primitives.c" "$wtree/libssl.a" "$wtree/libcrypto.a" -o "$out/twin-wasm.js"
+  mv "$out/twin-wasm.js" "$bin"
+  echo "$stamp" >"$bin.stamp"
+  say "$bin + twin-wasm.wasm ($(stat -c %s "$out/twin-wasm.wasm") bytes)"
+}
+wasm_flags=(-O3 -std=c11 -sWASM_BIGINT=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sSTACK_SIZE=1MB --profiling-funcs)
+
 build_libs asm "${base_options[@]}";          tree_asm=$tree
 build_libs noasm "${base_options[@]}" no-asm; tree_noasm=$tree
 tree=$tree_asm;   build_twin asm
 tree=$tree_noasm; build_twin noasm
+build_wasm_twin
 
 if [ $run = 1 ]; then
   for variant in asm noasm; do
     step "run: bench/native/out/twin-$variant ${run_args[*]}"
     "$out/twin-$variant" "${run_args[@]}"
   done
+  step "run: node bench/native/out/twin-wasm.cjs ${run_args[*]}"
+  node "$out/twin-wasm.cjs" "${run_args[@]}"
 fi

@@ -9,9 +9,9 @@
  *
  *   twin [--quick] [--json]
  *
- * Every figure is the median of N trials; a trial times one batch with CLOCK_MONOTONIC.  The batch
+ * Every figure is the median of N trials; a trial times one batch in process CPU time.  The batch
  * size is calibrated per figure so that a trial lasts about TRIAL_SECONDS, which bounds the run time
- * on any machine (--quick: under 5 s; default: under 60 s).  Every handshake is checked as it runs
+ * on any machine (--quick: under 5 s; default: under 60 s).  Times are process CPU time (see cpu_seconds).  Every handshake is checked as it runs
  * (completion, protocol version, cipher, whether it resumed): the program exits 1 with a message
  * rather than time a failure.
  *
@@ -31,10 +31,19 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "twin.h"
+
 #define TLS12_CIPHER "ECDHE-ECDSA-AES128-GCM-SHA256"
+
+#ifdef __EMSCRIPTEN__
+#define PLATFORM "wasm32"     /* the same source, compiled with emcc against the wasm libraries */
+#else
+#define PLATFORM "native"
+#endif
 
 /* ---- failing loudly ----------------------------------------------------------------------- */
 
@@ -46,7 +55,7 @@ static int print_error_line(const char *str, size_t len, void *unused)
 }
 
 /* Prints the message and OpenSSL's error queue, then exits 1: a figure that timed a failure is worthless. */
-static void fail(const char *fmt, ...)
+void fail(const char *fmt, ...)
 {
     va_list ap;
 
@@ -61,16 +70,19 @@ static void fail(const char *fmt, ...)
 
 /* ---- the certificate and the contexts ----------------------------------------------------- */
 
-/* An ECDSA P-256 key and a self-signed certificate for it, valid for a day either side of now.
- * Both are returned with one reference each, owned by the caller. */
-static void make_identity(EVP_PKEY **key_out, X509 **cert_out)
+/* A key of |type| ("P-256", "Ed25519" or "RSA-2048") and a self-signed certificate for it, valid
+ * for a day either side of now.  Both are returned with one reference each, owned by the caller. */
+static void make_identity(const char *type, EVP_PKEY **key_out, X509 **cert_out)
 {
-    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    int ed = strcmp(type, "Ed25519") == 0;
+    EVP_PKEY *key = ed ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
+                    : strcmp(type, "RSA-2048") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+                    : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     X509 *cert = X509_new();
     X509_NAME *name;    /* borrowed from cert */
 
     if (key == NULL || cert == NULL)
-        fail("P-256 key or X509 allocation");
+        fail("%s key or X509 allocation", type);
     name = X509_get_subject_name(cert);
     if (!X509_set_version(cert, X509_VERSION_3)
         || !ASN1_INTEGER_set(X509_get_serialNumber(cert), 1)
@@ -79,7 +91,7 @@ static void make_identity(EVP_PKEY **key_out, X509 **cert_out)
         || !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"twin.invalid", -1, -1, 0)
         || !X509_set_issuer_name(cert, name)     /* copies the name */
         || !X509_set_pubkey(cert, key)           /* takes its own reference to key */
-        || X509_sign(cert, key, EVP_sha256()) <= 0)
+        || X509_sign(cert, key, ed ? NULL : EVP_sha256()) <= 0)   /* Ed25519 signs without a digest */
         fail("building the self-signed certificate");
     *key_out = key;
     *cert_out = cert;
@@ -363,24 +375,31 @@ static void run_getter(void *arg, long n)
 
 /* ---- timing ----------------------------------------------------------------------------------- */
 
-struct figure {
-    const char *name;
-    const char *unit;               /* "handshakes/s" or "ns/op" */
-    void (*run)(void *arg, long n);
-    void *arg;
-    const char *detail;             /* borrowed; may be NULL */
-    long batch;                     /* iterations per trial, after calibration */
-    double value, low, high;        /* median, slowest and fastest trial, in unit */
-};
+/* Process CPU time, not wall time: on a shared machine the time other processes run is not ours.
+ * Natively CLOCK_PROCESS_CPUTIME_ID (one thread); in wasm, Node's process.cpuUsage() (user + system,
+ * microseconds), which the JS host counts for the whole Node process. */
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+EM_JS(double, cpu_seconds, (void), {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+});
+#else
+static double cpu_seconds(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+#endif
 
 static double seconds_of(void (*run)(void *, long), void *arg, long n)
 {
-    struct timespec t0, t1;
+    double t0 = cpu_seconds();
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     run(arg, n);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    return cpu_seconds() - t0;
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -400,7 +419,7 @@ static void measure(struct figure *f, int trials, double trial_seconds)
 
     for (;;) {
         t = seconds_of(f->run, f->arg, n);
-        if (t >= trial_seconds / 4 || n > (1L << 40))
+        if (t >= trial_seconds / 4 || n > (1L << 30))
             break;
         n *= 2;
     }
@@ -410,10 +429,13 @@ static void measure(struct figure *f, int trials, double trial_seconds)
     for (i = 0; i < trials; i++)
         per_op[i] = seconds_of(f->run, f->arg, f->batch) / (double)f->batch;
     qsort(per_op, (size_t)trials, sizeof(per_op[0]), compare_doubles);
-    if (strcmp(f->unit, "ns/op") == 0) {
-        f->value = per_op[trials / 2] * 1e9;
-        f->low = per_op[trials - 1] * 1e9;
-        f->high = per_op[0] * 1e9;
+    if (f->unit[0] == 'n') {
+        /* ns/op, or ns/KB for an operation on PRIM_BULK bytes */
+        double scale = strcmp(f->unit, "ns/KB") == 0 ? 1e9 * 1024 / PRIM_BULK : 1e9;
+
+        f->value = per_op[trials / 2] * scale;
+        f->low = per_op[trials - 1] * scale;
+        f->high = per_op[0] * scale;
     } else {
         f->value = 1.0 / per_op[trials / 2];
         f->low = 1.0 / per_op[trials - 1];
@@ -445,11 +467,11 @@ static void print_json(const struct figure *figs, int count, int asm_build, int 
 
     printf("{\"openssl\": ");
     print_json_string(OpenSSL_version(OPENSSL_VERSION));
-    printf(", \"asm\": %s, \"quick\": %s, \"trials\": %d, \"figures\": {", asm_build ? "true" : "false",
-           quick ? "true" : "false", trials);
+    printf(", \"platform\": \"%s\", \"asm\": %s, \"quick\": %s, \"trials\": %d, \"figures\": {", PLATFORM,
+           asm_build ? "true" : "false", quick ? "true" : "false", trials);
     for (i = 0; i < count; i++)
-        printf("%s\n  \"%s\": {\"unit\": \"%s\", \"value\": %.*f}", i ? "," : "", figs[i].name, figs[i].unit,
-               strcmp(figs[i].unit, "ns/op") == 0 ? 2 : 1, figs[i].value);
+        printf("%s\n  \"%s\": {\"unit\": \"%s\", \"value\": %.*f, \"best\": %.*f}", i ? "," : "", figs[i].name,
+               figs[i].unit, figs[i].unit[0] == 'n' ? 2 : 1, figs[i].value, figs[i].unit[0] == 'n' ? 2 : 1, figs[i].high);
     printf("\n}, \"negotiated\": {");
     for (i = 0; i < count; i++) {
         if (figs[i].detail == NULL)
@@ -463,18 +485,87 @@ static void print_json(const struct figure *figs, int count, int asm_build, int 
 
 static void print_row(const struct figure *f, int trials)
 {
-    int digits = strcmp(f->unit, "ns/op") == 0 ? 2 : 1;
+    int digits = f->unit[0] == 'n' ? 2 : 1;
 
-    printf("%-26s %12.*f %-12s [%.*f .. %.*f] %d x %ld%s%s\n", f->name, digits, f->value, f->unit,
+    printf("%-44s %12.*f %-12s [%.*f .. %.*f] %d x %ld%s%s\n", f->name, digits, f->value, f->unit,
            digits, f->low, digits, f->high, trials, f->batch, f->detail ? "  " : "", f->detail ? f->detail : "");
     fflush(stdout);
 }
 
+/* ---- selection: --only takes comma-separated name prefixes ------------------------------------- */
+
+static int selected(const char *name, const char *only)
+{
+    const char *p = only;
+
+    if (only == NULL)
+        return 1;
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+
+        if (len > 0 && strncmp(name, p, len) == 0)
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+/* Whether any name starting with |family| can be selected (a prefix may name the family or a member). */
+static int family_selected(const char *family, const char *only)
+{
+    const char *p = only;
+
+    if (only == NULL)
+        return 1;
+    while (*p != '\0') {
+        size_t len = strcspn(p, ","), f = strlen(family);
+
+        if (len > 0 && strncmp(p, family, len < f ? len : f) == 0)
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+/* ---- the handshake split: key-exchange group x certificate type --------------------------------- */
+
+/* TLS 1.3 full handshakes for one group and one certificate type; contexts and identity live for
+ * the process.  group NULL keeps OpenSSL's default list (X25519MLKEM768 first) and checks that it is
+ * what was negotiated. */
+static struct scenario *split_scenario(const char *group, const char *expect, const char *cert_type)
+{
+    struct scenario *sc = calloc(1, sizeof(*sc));
+    SSL_CTX *ctx[2];
+    EVP_PKEY *key;
+    X509 *cert;
+    SSL_SESSION *s;
+
+    if (sc == NULL)
+        fail("calloc");
+    make_identity(cert_type, &key, &cert);
+    make_contexts(0, key, cert, &ctx[0], &ctx[1]);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    if (group != NULL && (!SSL_CTX_set1_groups_list(ctx[0], group) || !SSL_CTX_set1_groups_list(ctx[1], group)))
+        fail("groups %s", group);
+    sc->server_ctx = ctx[0];
+    sc->client_ctx = ctx[1];
+    sc->version = TLS1_3_VERSION;
+    s = connect_once(sc, 1);
+    SSL_SESSION_free(s);
+    if (strstr(sc->negotiated, expect) == NULL)
+        fail("%s with a %s certificate negotiated %s", expect, cert_type, sc->negotiated);
+    return sc;
+}
+
 /* ---- main ------------------------------------------------------------------------------------- */
+
+#define MAX_FIGURES 64
 
 int main(int argc, char **argv)
 {
-    int quick = 0, json = 0, i, trials, count, asm_build;
+    int quick = 0, json = 0, i, trials, count = 0, asm_build;
+    const char *only = NULL;
     double trial_seconds;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
@@ -483,18 +574,33 @@ int main(int argc, char **argv)
     SSL_SESSION *saved13, *saved12;     /* ours: one reference each */
     unsigned char *der = NULL;          /* ours (OPENSSL_free) */
     struct session_fixture fixture;
+    static struct figure figs[MAX_FIGURES];
+    /* { SSL_CTX_set1_groups_list (NULL: OpenSSL's default list), label, name SSL_get0_group_name gives } */
+    static const char *const groups[][3] = { { NULL, "X25519MLKEM768", "X25519MLKEM768" }, { "X25519", "X25519", "x25519" },
+                                             { "P-256", "P-256", "secp256r1" } };
+    static const char *const cert_types[] = { "P-256", "Ed25519", "RSA-2048" };
+    static char split_names[9][80];
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
+        } else if (strcmp(argv[i], "--drbg") == 0 && i + 2 < argc) {
+            /* e.g. --drbg HASH-DRBG SHA256: the primary DRBG type, set before anything draws from it */
+            const char *type = argv[++i], *alg = argv[++i];
+            int cipher = strcmp(type, "CTR-DRBG") == 0;
+
+            if (!RAND_set_DRBG_type(NULL, type, NULL, cipher ? alg : NULL, cipher ? NULL : alg))
+                fail("RAND_set_DRBG_type %s %s", type, alg);
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--json]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--json] [--only PREFIX[,PREFIX...]] [--drbg TYPE ALG]\n", argv[0]);
             return 2;
         }
     }
-    /* --quick: 10 figures x (calibration + 5 x 30 ms), about 2 s; default: 10 x (11 x 250 ms), about 35 s. */
+    /* --quick: 5 trials of 30 ms per figure; default: 11 trials of 250 ms (about 3 s a figure). */
     trials = quick ? 5 : 11;
     trial_seconds = quick ? 0.03 : 0.25;
 #ifdef OPENSSL_NO_ASM
@@ -508,8 +614,7 @@ int main(int argc, char **argv)
              (unsigned long)OPENSSL_VERSION_NUMBER);
     if (!OPENSSL_init_ssl(0, NULL))
         fail("OPENSSL_init_ssl");
-
-    make_identity(&key, &cert);
+    make_identity("P-256", &key, &cert);
     make_contexts(0, key, cert, &ctx13[0], &ctx13[1]);
     make_contexts(1, key, cert, &ctx12[0], &ctx12[1]);
     X509_free(cert);        /* the server contexts hold their own references */
@@ -549,7 +654,7 @@ int main(int argc, char **argv)
         fail("i2d_SSL_SESSION of the handshake session");
 
     {
-        struct figure figs[] = {
+        struct figure base[] = {
             { "handshake.tls13.full", "handshakes/s", run_handshakes, &full13, full13.negotiated, 0, 0, 0, 0 },
             { "handshake.tls13.resumed", "handshakes/s", run_handshakes, &resumed13, resumed13.negotiated, 0, 0, 0, 0 },
             { "handshake.tls12.full", "handshakes/s", run_handshakes, &full12, full12.negotiated, 0, 0, 0, 0 },
@@ -561,18 +666,48 @@ int main(int argc, char **argv)
             { "session.d2i", "ns/op", run_d2i, &fixture, NULL, 0, 0, 0, 0 },
             { "session.getter", "ns/op", run_getter, &fixture, NULL, 0, 0, 0, 0 },
         };
+        int g, c;
 
-        count = (int)(sizeof(figs) / sizeof(figs[0]));
+        for (i = 0; i < (int)(sizeof(base) / sizeof(base[0])); i++)
+            figs[count++] = base[i];
+        /* handshake.tls13.full.<group>.<certificate>: made only when selected (RSA keys take a while) */
+        for (g = 0; g < 3; g++) {
+            for (c = 0; c < 3; c++) {
+                char *name = split_names[g * 3 + c];
+                struct scenario *sc;
+
+                snprintf(name, sizeof(split_names[0]), "handshake.tls13.full.%s.%s", groups[g][1], cert_types[c]);
+                if (!selected(name, only))
+                    continue;
+                sc = split_scenario(groups[g][0], groups[g][2], cert_types[c]);
+                figs[count] = base[0];
+                figs[count].name = name;
+                figs[count].arg = sc;
+                figs[count++].detail = sc->negotiated;
+            }
+        }
+        if (family_selected("prim.", only))
+            add_primitive_figures(figs, &count, MAX_FIGURES);
+
         if (!json) {
-            printf("%s (%s), %s: median of %d trials of ~%.0f ms; [slowest .. fastest] trials x batch\n",
-                   OpenSSL_version(OPENSSL_VERSION), asm_build ? "asm" : "no-asm", quick ? "quick" : "full",
+            printf("%s (%s, %s), %s: median of %d trials of ~%.0f ms; [slowest .. fastest] trials x batch\n",
+                   OpenSSL_version(OPENSSL_VERSION), PLATFORM, asm_build ? "asm" : "no-asm", quick ? "quick" : "full",
                    trials, trial_seconds * 1000);
             printf("session figures use a %d-byte TLS 1.3 client session\n", fixture.der_len);
         }
-        for (i = 0; i < count; i++) {
-            measure(&figs[i], trials, trial_seconds);
-            if (!json)
-                print_row(&figs[i], trials);
+        {
+            int kept = 0;
+
+            for (i = 0; i < count; i++) {
+                if (!selected(figs[i].name, only))
+                    continue;
+                figs[kept] = figs[i];
+                measure(&figs[kept], trials, trial_seconds);
+                if (!json)
+                    print_row(&figs[kept], trials);
+                kept++;
+            }
+            count = kept;
         }
         if (json)
             print_json(figs, count, asm_build, quick, trials);
