@@ -303,7 +303,7 @@ const numberKind = (name: keyof typeof NUMBER_KINDS, restore = false): Kind => (
 const SETTER_KINDS: Record<string, Kind | null> = {
   SSL_SESSION_set1_id: { kind: 'bytes' },
   SSL_SESSION_set1_id_context: { kind: 'bytes' },
-  SSL_SESSION_set_time: numberKind('seconds32', true),
+  SSL_SESSION_set_time: numberKind('sessionTime', true),
   SSL_SESSION_set_timeout: numberKind('seconds32', true),
   SSL_SESSION_set_protocol_version: numberKind('protocolVersion', true),
   SSL_SESSION_set_cipher: null, // a Cipher from this instance: shapes below
@@ -510,7 +510,7 @@ function surface(): Target[] {
   method(
     'SSL_CTX_flush_sessions',
     'Context.flushSessions(t)',
-    [ctx, { ...numberKind('seconds32'), optional: true } as Kind],
+    [ctx, { ...numberKind('sessionTime'), optional: true } as Kind],
     () => [w.client, 0],
     ([c, v]) => Reflect.apply(Object.getPrototypeOf(w.client).flushSessions, c, [v]),
   );
@@ -719,7 +719,7 @@ function surface(): Target[] {
   method(
     'SSL_CTX_flush_sessions',
     'SSL_CTX_flush_sessions(ctx, t)',
-    [ctx, numberKind('seconds32')],
+    [ctx, numberKind('sessionTime')],
     () => [w.client, 0],
     ([c, v]) => w.ossl.SSL_CTX_flush_sessions(c as Context, v as number),
   );
