@@ -2,7 +2,7 @@
  * openssl-session-wasm: OpenSSL 3.5 LTS compiled to WebAssembly, with a typed SSL_SESSION facade
  * and an ownership ledger. Start with `const ossl = await loadOpenSSL()`.
  */
-import { instantiate, type LoadOptions } from './load.js';
+import { instantiate, type LoadOptions, loadOptions } from './load.js';
 import { type OpenSSL, openInstance } from './openssl.js';
 
 export { MAX_SESSION_TIME } from './core/convert.js';
@@ -25,7 +25,8 @@ export type { ProtocolVersion } from './tls/wire.js';
  * Loads one independent OpenSSL instance (its own WebAssembly memory, RNG, ledger).
  * Throws EntropyUnavailableError where the platform has no crypto.getRandomValues.
  */
-export async function loadOpenSSL(options: LoadOptions = {}): Promise<OpenSSL> {
+export async function loadOpenSSL(given: LoadOptions = {}): Promise<OpenSSL> {
+  const options = loadOptions(given);
   const binding = await instantiate(options);
   return openInstance(binding, {
     debug: options.debug ?? false,

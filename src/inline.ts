@@ -5,7 +5,7 @@
  * file; the module is compiled once per JavaScript realm and shared by every instance.
  */
 import { loadOpenSSL as loadWith } from './index.js';
-import type { LoadOptions } from './load.js';
+import { type LoadOptions, loadOptions } from './load.js';
 import type { OpenSSL } from './openssl.js';
 import { wasmBase64 } from './openssl-inline.mjs';
 
@@ -24,7 +24,8 @@ function embeddedModule(): Promise<WebAssembly.Module> {
 }
 
 /** loadOpenSSL() with the embedded module (a given wasmModule, wasmBinary or wasmUrl still wins). */
-export async function loadOpenSSL(options: LoadOptions = {}): Promise<OpenSSL> {
+export async function loadOpenSSL(raw: LoadOptions = {}): Promise<OpenSSL> {
+  const options = loadOptions(raw);
   const given = options.wasmModule !== undefined || options.wasmBinary !== undefined || options.wasmUrl !== undefined;
   return loadWith(given ? options : { ...options, wasmModule: await embeddedModule() });
 }

@@ -8,6 +8,7 @@
  */
 import { EXPORT_NAMES, type Exports } from './binding/abi.js';
 import { Binding, type HostHandlers } from './binding/binding.js';
+import { record } from './core/convert.js';
 import { EntropyUnavailableError, InvalidArgumentError, OpenSSLWasmError } from './errors.js';
 import createOpenSSLModule from './openssl.mjs';
 
@@ -48,6 +49,23 @@ export interface LoadOptions {
   maxMemory?: number;
   /** Called when a handle is garbage-collected without free(); default: a console warning. */
   onLeak?: (sessionId: string) => void;
+}
+
+/**
+ * The options as the caller wrote them: own properties, read once. An option inherited from a
+ * polluted Object.prototype (`wasmBinary`: someone else's module; `trace: false`) is no option.
+ */
+export function loadOptions(v: unknown): LoadOptions {
+  return record(v, 'loadOpenSSL: options', [
+    'debug',
+    'trace',
+    'wasmModule',
+    'wasmBinary',
+    'wasmUrl',
+    'onProgress',
+    'maxMemory',
+    'onLeak',
+  ]) as LoadOptions;
 }
 
 const WASM_PAGE = 65536;

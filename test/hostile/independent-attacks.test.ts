@@ -9,6 +9,7 @@ import {
   type Context,
   type GeneratedCertificate,
   InvalidArgumentError,
+  type LoadOptions,
   loadOpenSSL,
   type OpenSSL,
   type Session,
@@ -308,4 +309,35 @@ describe('the Node transport reads its options as own properties', () => {
       insecure.free();
     }
   });
+});
+
+describe('loadOpenSSL reads its options as own properties', () => {
+  // A module of the attacker's (here an empty one: header only) planted where an option would be.
+  const planted = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+
+  for (const [entry, load] of [
+    ['the main entry', loadOpenSSL],
+    ['/inline', async (o?: LoadOptions) => (await import('../../dist/inline.js')).loadOpenSSL(o)],
+  ] as const) {
+    it(`${entry}: Object.prototype.wasmBinary / trace are not options: the real OpenSSL loads, tracing on`, async () => {
+      // Polluted for the whole (asynchronous) load.
+      Object.defineProperty(Object.prototype, 'wasmBinary', { value: planted, configurable: true, writable: true });
+      Object.defineProperty(Object.prototype, 'trace', { value: false, configurable: true, writable: true });
+      let loaded: unknown;
+      try {
+        loaded = await Promise.race([
+          load().catch((error: unknown) => error),
+          new Promise((resolve) => setTimeout(resolve, 20_000, new Error('loadOpenSSL never settled'))),
+        ]);
+      } finally {
+        delete (Object.prototype as Record<string, unknown>).wasmBinary;
+        delete (Object.prototype as Record<string, unknown>).trace;
+      }
+      expect(loaded).not.toBeInstanceOf(Error);
+      const o = loaded as OpenSSL;
+      expect(o.version).toMatch(/^OpenSSL 3\.5\./);
+      expect(o.ledger.tracing).toBe(true);
+      expectClean(o);
+    });
+  }
 });
