@@ -86,6 +86,7 @@ export interface Exports {
   SSL_SESSION_has_ticket(s: SessionPtr): number;
   SSL_SESSION_get0_ticket(s: SessionPtr, tick: OutPtr, len: OutPtr): void;
   SSL_SESSION_get_ticket_lifetime_hint(s: SessionPtr): number;
+  SSL_SESSION_get_max_fragment_length(s: SessionPtr): number;
   SSL_CIPHER_get_name(c: CipherPtr): CharPtr;
   SSL_CIPHER_standard_name(c: CipherPtr): CharPtr;
   SSL_CIPHER_get_id(c: CipherPtr): number;
@@ -215,6 +216,7 @@ export const EXPORT_NAMES = Object.keys({
   SSL_SESSION_has_ticket: 1,
   SSL_SESSION_get0_ticket: 1,
   SSL_SESSION_get_ticket_lifetime_hint: 1,
+  SSL_SESSION_get_max_fragment_length: 1,
   SSL_CIPHER_get_name: 1,
   SSL_CIPHER_standard_name: 1,
   SSL_CIPHER_get_id: 1,

@@ -258,6 +258,11 @@ export const SESSION_FIELDS = {
     doc: "The ticket's lifetime hint, seconds.",
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_ticket_lifetime_hint(p) >>> 0,
   },
+  maxFragmentLength: {
+    get: 'SSL_SESSION_get_max_fragment_length',
+    doc: 'The negotiated maximum fragment length mode (RFC 6066: 1..4 = 2^9..2^12 bytes; 0: none).',
+    read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_max_fragment_length(p) & 0xff,
+  },
   peerCertificate: {
     get: 'SSL_SESSION_get0_peer',
     doc: "The peer's certificate as DER (SSL_SESSION_get0_peer, then i2d_X509), or null.",
