@@ -15,7 +15,8 @@ import { type Core, type SessionState, sessionState } from './instance.js';
 export interface Param<C = unknown, P = C> {
   /** What the parameter is called in messages ("hostname"). */
   readonly name: string;
-  convert(v: unknown, what: string, core: Core): C;
+  /** `what` names the argument in messages ("SSL_SESSION_set1_hostname: hostname"); `op` the call. */
+  convert(v: unknown, what: string, core: Core, op: string): C;
   check?(c: C, op: string, core: Core): P;
 }
 
@@ -56,6 +57,52 @@ export function declare<const Ps extends readonly Param[], R>(
   const clear = options.clearErrors ?? true;
   declared.push({ op, params: params.map((p) => p.name) });
   const what = params.map((p) => `${op}: ${p.name}`);
+  const call = body as (core: Core, ...args: unknown[]) => R;
+  /** The instance: the one given, or (class members) the one of the session standing as `this`. */
+  const instanceOf = (given: Core | null, first: unknown): Core => {
+    if (given !== null) return given;
+    const state = sessionState(first);
+    if (state === undefined) throw notOurs(first, op, 'a Session or SessionView', ['Session', 'SessionView']);
+    return state.core;
+  };
+  const finish = (core: Core, v0?: unknown, v1?: unknown): R => {
+    // 3. call C, 4. record (inside the body)
+    try {
+      return n === 0 ? call(core) : n === 1 ? call(core, v0) : call(core, v0, v1);
+    } catch (error) {
+      throw core.contain(error);
+    } finally {
+      if (clear) core.b.clearErrors();
+    }
+  };
+  // The same flow, written out for the common arities (no argument arrays on the hot path).
+  if (n <= 2) {
+    const [p0, p1] = params as readonly Param[];
+    const run2 = (given: Core | null, a0?: unknown, a1?: unknown): R => {
+      const core = instanceOf(given, a0);
+      let v0: unknown;
+      let v1: unknown;
+      // 1. convert (user code may run here, and only here)
+      try {
+        if (n > 0) v0 = p0.convert(a0, what[0], core, op);
+        if (n > 1) v1 = p1.convert(a1, what[1], core, op);
+      } catch (error) {
+        core.ledger.refused();
+        throw error;
+      }
+      // 2. check (no user code from here on)
+      core.assertNotFailed();
+      try {
+        if (n > 0 && p0.check !== undefined) v0 = p0.check(v0, op, core);
+        if (n > 1 && p1.check !== undefined) v1 = p1.check(v1, op, core);
+      } catch (error) {
+        core.ledger.refused();
+        throw error;
+      }
+      return finish(core, v0, v1);
+    };
+    return Object.assign(run2, { op, params }) as unknown as Declared<Ps, R>;
+  }
   const run = (given: Core | null, ...raw: unknown[]): R => {
     let core = given;
     if (core === null) {
@@ -66,7 +113,7 @@ export function declare<const Ps extends readonly Param[], R>(
     // 1. convert (user code may run here, and only here)
     const values: unknown[] = new Array(n);
     try {
-      for (let i = 0; i < n; i++) values[i] = params[i].convert(raw[i], what[i], core);
+      for (let i = 0; i < n; i++) values[i] = params[i].convert(raw[i], what[i], core, op);
     } catch (error) {
       core.ledger.refused();
       throw error;
@@ -99,7 +146,7 @@ export function declare<const Ps extends readonly Param[], R>(
 /** A session (handle or view) that may be read or written now. */
 export const SESSION: Param<SessionState> = {
   name: 'session',
-  convert: (v, what, core) => core.session(v, what.slice(0, what.lastIndexOf(':'))),
+  convert: (v, _what, core, op) => core.session(v, op),
   check: (s, op, core) => {
     core.usable(s, op);
     return s;
@@ -125,7 +172,7 @@ export function param<C>(name: string, convert: (v: unknown, what: string) => C)
 export function optional<C, P>(p: Param<C, P>): Param<C | undefined, P | undefined> {
   return {
     name: p.name,
-    convert: (v, what, core) => (v === undefined ? undefined : p.convert(v, what, core)),
+    convert: (v, what, core, op) => (v === undefined ? undefined : p.convert(v, what, core, op)),
     ...(p.check
       ? {
           check: (c: C | undefined, op: string, core: Core) =>
@@ -139,7 +186,7 @@ export function optional<C, P>(p: Param<C, P>): Param<C | undefined, P | undefin
 export function nullable<C, P>(p: Param<C, P>): Param<C | null, P | null> {
   return {
     name: p.name,
-    convert: (v, what, core) => (v === null ? null : p.convert(v, what, core)),
+    convert: (v, what, core, op) => (v === null ? null : p.convert(v, what, core, op)),
     ...(p.check
       ? {
           check: (c: C | null, op: string, core: Core) =>

@@ -14,9 +14,9 @@ import type { HoldersReport, LedgerStats, LedgerWriter, LiveSession } from './le
 /** holders()' argument: a Session, a SessionView, or a live session's id ("S3"). */
 const SESSION_OR_ID: Param<{ id: string } | { record: ReturnType<LedgerWriter['recordFor']> }> = {
   name: 'session',
-  convert: (v, what, core) => {
+  convert: (v, what, core, op) => {
     if (typeof v === 'string') return { id: v };
-    return { record: SESSION.convert(v, what, core).own.record };
+    return { record: SESSION.convert(v, what, core, op).own.record };
   },
 };
 

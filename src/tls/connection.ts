@@ -56,7 +56,7 @@ const privates = new WeakMap<ConnectionState, ConnectionPrivate>();
 /** A connection argument, not freed. */
 const CONNECTION: Param<ConnectionPrivate> = {
   name: 'connection',
-  convert: (v, what, core) => privates.get(connectionOf(v, what.slice(0, what.lastIndexOf(':')), core)) as ConnectionPrivate,
+  convert: (v, _what, core, op) => privates.get(connectionOf(v, op, core)) as ConnectionPrivate,
   check: (s, op) => {
     if (s.freed) throw new UseAfterFreeError(`${op}: connection ${s.id} was freed`, s.id);
     return s;
@@ -201,13 +201,13 @@ interface ConnectionConfig {
 
 const CONNECTION_OPTIONS: Param<ConnectionConfig> = {
   name: 'options',
-  convert: (v, what, core) => {
+  convert: (v, what, core, op) => {
     const o = record(v, what, ['hostname', 'session', 'alpn']);
     refuseUndefinedSession(o);
     const c: ConnectionConfig = plain({});
     // RFC 6066: a HostName is at most 255 bytes.
     if (o.hostname !== undefined) c.hostname = cString(o.hostname, `${what}.hostname`, 255);
-    if (o.session !== undefined) c.session = SESSION.convert(o.session, `${what}.session`, core);
+    if (o.session !== undefined) c.session = SESSION.convert(o.session, `${what}.session`, core, op);
     if (o.alpn !== undefined) c.alpn = alpnList(o.alpn, `${what}.alpn`).wire;
     return c;
   },
@@ -218,7 +218,7 @@ const CONNECTION_OPTIONS: Param<ConnectionConfig> = {
 };
 const CONTEXT_ARG: Param<ContextState> = {
   name: 'context',
-  convert: (v, what, core) => contextOf(v, what.slice(0, what.lastIndexOf(':')), core),
+  convert: (v, _what, core, op) => contextOf(v, op, core),
   check: (s, op) => {
     liveContext(s, op);
     return s;

@@ -238,7 +238,7 @@ function contextConfig(v: unknown, what: string): ContextConfig {
 /** A context argument, alive. */
 export const CONTEXT: Param<ContextState> = {
   name: 'context',
-  convert: (v, what, core) => contextOf(v, what.slice(0, what.lastIndexOf(':')), core),
+  convert: (v, _what, core, op) => contextOf(v, op, core),
   check: (s, op) => {
     liveContext(s, op);
     return s;
@@ -254,7 +254,7 @@ const callback = <T>(name: string): Param<T | null> => ({
     return v as T | null;
   },
 });
-const CONFIG: Param<ContextConfig> = { name: 'options', convert: (v, what) => contextConfig(v, what.slice(0, what.lastIndexOf(':'))) };
+const CONFIG: Param<ContextConfig> = { name: 'options', convert: (v, _what, _core, op) => contextConfig(v, op) };
 
 /** Refuses changing the session cache while OpenSSL runs this context's cache code (a call from one of its callbacks). */
 function notBusy(s: ContextState, op: string): void {
@@ -624,7 +624,7 @@ export class Context {
     if (!cb) return 0;
     // Adopt first: the reference OpenSSL took for the callback is the last up_ref it just made.
     const handle = core.adopt<Session>(sess as SessionPtr, 'get1', `${this.id} onNewSession`, 1);
-    const own = SESSION.convert(handle, 'onNewSession: session', core).own;
+    const own = SESSION.convert(handle, 'onNewSession: session', core, 'onNewSession').own;
     return core.ledger.run(`${this.id} onNewSession`, `${connection.id}`, () => {
       let keep = false;
       try {
