@@ -65,12 +65,12 @@ interface InMemoryConfig {
 
 const IN_MEMORY_OPTIONS: Param<InMemoryConfig> = {
   name: 'options',
-  convert: (v, what, core) => {
+  convert: (v, what, core, op) => {
     const o = record(v, what, ['hostname', 'session', 'alpn', 'maxRounds']);
     refuseUndefinedSession(o);
     const c: InMemoryConfig = plain({});
     if (o.hostname !== undefined) c.hostname = text(o.hostname, `${what}.hostname`, 255);
-    if (o.session !== undefined) c.session = SESSION.convert(o.session, `${what}.session`, core);
+    if (o.session !== undefined) c.session = SESSION.convert(o.session, `${what}.session`, core, op);
     if (o.alpn !== undefined) c.alpn = alpnList(o.alpn, `${what}.alpn`).names;
     if (o.maxRounds !== undefined) c.maxRounds = integer(o.maxRounds, NUMBER_KINDS.rounds, `${what}.maxRounds`);
     return c;
