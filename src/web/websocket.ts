@@ -3,6 +3,7 @@
  * itself and the bridge (openssl-session-wasm bridge, node/bridge.ts) relays the ciphertext to
  * one allow-listed host:port. `url` is the bridge's, with the destination: ws://127.0.0.1:8080/?to=example.com:443.
  */
+import { record } from '../core/convert.js';
 import { TransportError } from '../errors.js';
 import type { ByteTransport } from './stream.js';
 
@@ -25,8 +26,11 @@ export interface WebSocketTransportOptions {
 }
 
 /** Opens a tunnel through a bridge; resolves once the WebSocket is open. */
-export async function websocketTransport(url: string | URL, options: WebSocketTransportOptions = {}): Promise<ByteTransport> {
-  const Socket = options.WebSocket ?? (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
+export async function websocketTransport(url: string | URL, given: WebSocketTransportOptions = {}): Promise<ByteTransport> {
+  // Own properties, read once: a polluted Object.prototype.WebSocket is no one's WebSocket class.
+  const options = record(given, 'websocketTransport: options', ['WebSocket', 'maxBuffered']) as WebSocketTransportOptions;
+  // The runtime's own global too: globalThis inherits from Object.prototype as well.
+  const Socket = (options.WebSocket ?? record(globalThis, 'globalThis', ['WebSocket']).WebSocket) as SocketConstructor | undefined;
   if (!Socket) throw new TransportError('websocketTransport: no WebSocket in this runtime (pass options.WebSocket)');
   const maxBuffered = options.maxBuffered ?? 1 << 20;
   const ws = new Socket(String(url));

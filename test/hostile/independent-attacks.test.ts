@@ -14,6 +14,7 @@ import {
   type OpenSSL,
   type Session,
   TLSError,
+  TransportError,
   UseAfterFreeError,
 } from '../../dist/index.js';
 import { connectTLS } from '../../dist/node/index.js';
@@ -340,4 +341,24 @@ describe('loadOpenSSL reads its options as own properties', () => {
       expectClean(o);
     });
   }
+});
+
+describe('websocketTransport reads its options as own properties', () => {
+  it('Object.prototype.WebSocket is not the WebSocket class it opens', async () => {
+    const made: string[] = [];
+    class Planted {
+      constructor(url: string) {
+        made.push(url);
+        throw new Error('planted');
+      }
+    }
+    const native = (globalThis as { WebSocket?: unknown }).WebSocket;
+    const result = await polluted(Object.prototype, 'WebSocket', Planted, () =>
+      web.websocketTransport('ws://127.0.0.1:9/', {}).catch((error: unknown) => error),
+    );
+    expect(made).toEqual([]);
+    // Without its own WebSocket option it uses the runtime's (Node 20 has none: a TransportError).
+    if (native === undefined) expect(result).toBeInstanceOf(TransportError);
+    else if (!(result instanceof Error)) (result as { writable: WritableStream }).writable.abort().catch(() => {});
+  });
 });
