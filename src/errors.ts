@@ -70,6 +70,20 @@ export class ForeignObjectError extends OwnershipError {
   override name = 'ForeignObjectError' as const;
 }
 
+/** A reference taken and never given back: who took it, where, in which call. */
+export interface UnmatchedTake {
+  /** The handle that holds it ("H4"). */
+  holder: string;
+  /** Where the reference was taken ('api' for SSL_SESSION_up_ref, 'new-session-cb', 'get1', 'd2i', ...). */
+  site: string;
+  /** The JS call it was taken in. */
+  via: string;
+  /** The ledger event that took it. */
+  seq: number;
+  /** The JS stack of that call (debug mode). */
+  stack?: string;
+}
+
 /** One leaked session, as reported by ledger.assertNoLeaks(). */
 export interface LeakReport {
   sessionId: string;
@@ -78,21 +92,56 @@ export interface LeakReport {
   /** OpenSSL's own count. */
   cReferences: number;
   created?: string;
+  /** Per reference still held by a handle: the take that was never given back. */
+  unmatched: UnmatchedTake[];
+  /** References OpenSSL counts that no holder accounts for: lost, nobody can free them. */
+  unattributed?: number;
 }
 
-/** ledger.assertNoLeaks() found references the JS side still holds. */
+/** A connection or context that was never freed. */
+export interface ObjectLeak {
+  kind: 'connection' | 'context';
+  /** "C2", "X1". */
+  id: string;
+  /** Where it was created (debug mode). */
+  created?: string;
+}
+
+/** ledger.assertNoLeaks() found references the JS side still holds, or connections and contexts not freed. */
 export class LeakError extends OpenSSLWasmError {
   override name = 'LeakError' as const;
-  constructor(readonly leaks: readonly LeakReport[]) {
+  constructor(
+    readonly leaks: readonly LeakReport[],
+    readonly objects: readonly ObjectLeak[] = [],
+  ) {
     super(
-      `${leaks.length} leaked session reference(s): ` +
-        leaks
-          .map(
-            (l) =>
-              `${l.sessionId} (JS holds ${l.jsReferences}, C count ${l.cReferences})` +
-              (l.created ? `\n  created at:\n${indent(l.created)}` : ''),
-          )
-          .join('; '),
+      [
+        leaks.length > 0
+          ? `${leaks.length} leaked session(s): ` +
+            leaks
+              .map(
+                (l) =>
+                  `${l.sessionId} (JS holds ${l.jsReferences}, C count ${l.cReferences}` +
+                  (l.unattributed ? `, ${l.unattributed} held by no one` : '') +
+                  ')' +
+                  l.unmatched
+                    .map(
+                      (t) =>
+                        `\n  ${l.sessionId}: ${t.holder} took a reference at ${t.site} (${t.via})` +
+                        (t.stack ? `\n${indent(t.stack)}` : ''),
+                    )
+                    .join('') +
+                  (l.created ? `\n  created at:\n${indent(l.created)}` : ''),
+              )
+              .join('; ')
+          : '',
+        objects.length > 0
+          ? `${objects.length} connection(s)/context(s) never freed: ` +
+            objects.map((o) => `${o.kind} ${o.id}${o.created ? `\n  created at:\n${indent(o.created)}` : ''}`).join('; ')
+          : '',
+      ]
+        .filter((part) => part !== '')
+        .join('\n'),
     );
   }
 }

@@ -9,7 +9,9 @@ export { MAX_SESSION_TIME } from './core/convert.js';
 export type { Cipher, SessionFields, SettableSessionFields } from './core/fields.js';
 export * from './errors.js';
 export type { EventOp, LedgerEvent } from './ledger/events.js';
+export type { HolderKind, OpenTake } from './ledger/holdings.js';
 export type { Holder, HoldersReport, LedgerStats, LiveSession } from './ledger/ledger.js';
+export type { LeakInfo, LiveObject, ObjectKind } from './ledger/objects.js';
 export type { Ledger } from './ledger/public.js';
 export { SITES, type Site, type SiteHolder } from './ledger/sites.js';
 export type { LoadOptions, WasmModule, WasmUrl } from './load.js';
@@ -34,6 +36,9 @@ export async function loadOpenSSL(given: LoadOptions = {}): Promise<OpenSSL> {
     prefetch: options.maxMemory !== undefined,
     onLeak:
       options.onLeak ??
-      ((id) => console.warn(`openssl-session-wasm: session ${id} was garbage-collected while still holding a reference (missing free())`)),
+      ((id, info) =>
+        console.warn(
+          `openssl-session-wasm: ${info.kind} ${id} was garbage-collected while still holding ${info.kind === 'session' ? 'a reference' : 'C memory'} (missing free())`,
+        )),
   });
 }

@@ -6,10 +6,12 @@
  * build.sh strips the URL it would compute (wasm/post-link.mjs), so it also runs where modules have
  * no URL (Cloudflare Workers).
  */
+
 import { EXPORT_NAMES, type Exports } from './binding/abi.js';
 import { Binding, type HostHandlers } from './binding/binding.js';
 import { record } from './core/convert.js';
 import { EntropyUnavailableError, InvalidArgumentError, OpenSSLWasmError } from './errors.js';
+import type { LeakInfo } from './ledger/objects.js';
 import createOpenSSLModule from './openssl.mjs';
 
 /**
@@ -47,8 +49,11 @@ export interface LoadOptions {
    * whose first build met the cap would lack algorithms for the instance's life.
    */
   maxMemory?: number;
-  /** Called when a handle is garbage-collected without free(); default: a console warning. */
-  onLeak?: (sessionId: string) => void;
+  /**
+   * Called when a session handle, a connection or a context is garbage-collected without free()
+   * (`info.kind`; `info.created` in debug mode); default: a console warning. Only reports: it never frees.
+   */
+  onLeak?: (id: string, info: LeakInfo) => void;
 }
 
 /**

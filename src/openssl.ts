@@ -5,6 +5,7 @@
  * Session methods and vice versa. The SSL_SESSION accessors are generated from the field table
  * (core/fields.ts); every call is one declaration going through the gate (core/gate.ts).
  */
+
 import type { SessionPtr } from './binding/abi.js';
 import type { Binding } from './binding/binding.js';
 import { brand, CONSTRUCT, notOurs, refuseConstruction } from './core/brand.js';
@@ -14,6 +15,7 @@ import { declare, nullable, OWNED_SESSION, type Param, param, SESSION } from './
 import { Core } from './core/instance.js';
 import { OpenSSLError } from './errors.js';
 import { LedgerWriter } from './ledger/ledger.js';
+import type { LeakInfo } from './ledger/objects.js';
 import { type Ledger, publicLedger } from './ledger/public.js';
 import { type Session, type SessionView, sessionFactories } from './session/session.js';
 import { type CertificateOptions, type GeneratedCertificate, generateCertificate } from './tls/certificate.js';
@@ -109,7 +111,11 @@ export class OpenSSL {
   readonly version: string;
 
   /** @internal */
-  constructor(token: unknown, b?: Binding, options?: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string) => void }) {
+  constructor(
+    token: unknown,
+    b?: Binding,
+    options?: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string, info: LeakInfo) => void },
+  ) {
     refuseConstruction(token, 'OpenSSL', 'load an instance with `await loadOpenSSL()`');
     brand(this, 'OpenSSL');
     const o = options as NonNullable<typeof options>;
@@ -120,7 +126,7 @@ export class OpenSSL {
     if (o.prefetch) binding.x.osw_prefetch();
     binding.clearErrors();
     const tls = new TlsRegistry(binding);
-    const core = new Core(binding, new LedgerWriter(binding, o.debug, o.trace, tls), sessionFactories, o.onLeak);
+    const core = new Core(binding, new LedgerWriter(binding, o.debug, o.trace, o.onLeak), sessionFactories, o.onLeak);
     this.ledger = publicLedger(core);
     this.version = binding.cstring(binding.x.OpenSSL_version(OPENSSL_VERSION)) ?? '';
     instances.set(this, { core, tls, lastError: null });
@@ -351,7 +357,7 @@ for (const [, row] of FIELD_ROWS) {
 /** Makes an instance over a binding (loadOpenSSL's last step). */
 export function openInstance(
   b: Binding,
-  options: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string) => void },
+  options: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string, info: LeakInfo) => void },
 ): OpenSSL {
   return new OpenSSL(CONSTRUCT, b, options);
 }

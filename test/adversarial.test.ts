@@ -463,6 +463,13 @@ function surface(): Target[] {
     () => [w.s],
     ([s]) => w.ossl.ledger.holders(s),
   );
+  method(
+    'ledger.history',
+    'ledger.history(s)',
+    [{ kind: 'session', any: true }],
+    () => [w.s],
+    ([s]) => w.ossl.ledger.history(s),
+  );
   // Contexts.
   const ctx: Kind = { kind: 'context' };
   const ctxSetter = (op: string, prop: string, kind: Kind, value: number) =>

@@ -360,6 +360,7 @@ describe('a trap', () => {
       'ledger.live': () => a.ledger.live(),
       'ledger.events': () => a.ledger.events(),
       'ledger.holders': () => a.ledger.holders(held),
+      'ledger.history': () => a.ledger.history(held),
       'ledger.heapBytes': () => a.ledger.heapBytes(),
       'ledger.assertNoLeaks': () => a.ledger.assertNoLeaks(),
     };

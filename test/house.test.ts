@@ -89,7 +89,7 @@ describe('the house', () => {
       .filter((k) => k !== 'constructor')
       .sort();
     expect(methods).toEqual(
-      ['assertNoLeaks', 'debug', 'events', 'heapBytes', 'holders', 'live', 'stats', 'toJSON', 'tracing', 'violations'].sort(),
+      ['assertNoLeaks', 'debug', 'events', 'heapBytes', 'history', 'holders', 'live', 'stats', 'toJSON', 'tracing', 'violations'].sort(),
     );
     const writer = [
       'adopt',

@@ -640,7 +640,7 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
     expect(error.queue).toHaveLength(1);
     expect(error.queue[0].data).toBe('3 trailing bytes after the session');
     const events = ossl.ledger.events().slice(-2);
-    expect(events.map((e) => [e.op, e.refs, e.cause])).toEqual([
+    expect(events.map((e) => [e.op, e.references, e.cause])).toEqual([
       ['created', 1, 'openssl'],
       ['free', 0, 'openssl'],
     ]);

@@ -47,7 +47,7 @@ describe('SSL_SESSION_new(3): "creates a new SSL_SESSION structure"', () => {
     const report = ossl.ledger.holders(s);
     expect(report).toMatchObject({ session: s.sessionId, cReferences: 1, jsReferences: 1, unattributed: 0 });
     expect(report.holders).toEqual([{ kind: 'handle', id: expect.stringMatching(/^H\d+$/), references: 1 }]);
-    expect(eventsOf(s)).toMatchObject([{ op: 'new', refs: 1, cause: 'js', via: 'SSL_SESSION_new' }]);
+    expect(eventsOf(s)).toMatchObject([{ op: 'new', references: 1, cause: 'js', via: 'SSL_SESSION_new' }]);
     ossl.SSL_SESSION_free(s);
     ossl.ledger.assertNoLeaks();
   });
@@ -80,7 +80,7 @@ describe('SSL_SESSION_up_ref(3): "increments the reference count"', () => {
     expect(ossl.ledger.holders(s).holders).toEqual([{ kind: 'handle', id: expect.any(String), references: 2 }]);
     expect(ossl.SSL_SESSION_up_ref(s)).toBe(1);
     expect(cReferences(ossl, s)).toBe(3);
-    expect(eventsOf(s).map((e) => [e.op, e.refs, e.via])).toEqual([
+    expect(eventsOf(s).map((e) => [e.op, e.references, e.via])).toEqual([
       ['new', 1, 'SSL_SESSION_new'],
       ['up_ref', 2, 'SSL_SESSION_up_ref'],
       ['up_ref', 3, 'SSL_SESSION_up_ref'],
@@ -100,7 +100,7 @@ describe('SSL_SESSION_up_ref(3): "increments the reference count"', () => {
     expect(t.sessionId).toBe(s.sessionId);
     expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 2, jsReferences: 2 });
     expect(liveEntry(ossl, s)?.handles).toHaveLength(2);
-    expect(eventsOf(s).at(-1)).toMatchObject({ op: 'up_ref', refs: 2, cause: 'js', via: 'Session.upRef' });
+    expect(eventsOf(s).at(-1)).toMatchObject({ op: 'up_ref', references: 2, cause: 'js', via: 'Session.upRef' });
 
     s.free();
     expect(s.alive).toBe(false);
@@ -120,7 +120,7 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
     s.id = Uint8Array.of(1, 2, 3);
     ossl.SSL_SESSION_free(s);
     expect(liveEntry(ossl, t)).toMatchObject({ cReferences: 1, jsReferences: 1 });
-    expect(eventsOf(t).at(-1)).toMatchObject({ op: 'free', refs: 1, cause: 'js', via: 'SSL_SESSION_free' });
+    expect(eventsOf(t).at(-1)).toMatchObject({ op: 'free', references: 1, cause: 'js', via: 'SSL_SESSION_free' });
     expect(t.id).toEqual(Uint8Array.of(1, 2, 3));
     ossl.SSL_SESSION_free(t);
     ossl.ledger.assertNoLeaks();
@@ -129,7 +129,7 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
   it('SSL_SESSION_free on the last reference frees the session: the event shows refs 0 and live() no longer lists it', () => {
     const s = ossl.SSL_SESSION_new();
     ossl.SSL_SESSION_free(s);
-    expect(eventsOf(s).at(-1)).toMatchObject({ op: 'free', refs: 0, cause: 'js', via: 'SSL_SESSION_free' });
+    expect(eventsOf(s).at(-1)).toMatchObject({ op: 'free', references: 0, cause: 'js', via: 'SSL_SESSION_free' });
     expect(ossl.ledger.live()).toEqual([]);
     expect(ossl.ledger.holders(s)).toMatchObject({ cReferences: 0, jsReferences: 0, holders: [] });
     expect(s.alive).toBe(false);
@@ -153,7 +153,7 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
     const s = ossl.newSession();
     s.free();
     expect(s.alive).toBe(false);
-    expect(eventsOf(s).at(-1)).toMatchObject({ op: 'free', refs: 0, cause: 'js', via: 'Session.free' });
+    expect(eventsOf(s).at(-1)).toMatchObject({ op: 'free', references: 0, cause: 'js', via: 'Session.free' });
     expect(ossl.ledger.live()).toEqual([]);
     ossl.ledger.assertNoLeaks();
   });
@@ -166,7 +166,7 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
       expect(ossl.ledger.live().map((l) => l.session)).toEqual([id]);
     }
     expect(ossl.ledger.live()).toEqual([]);
-    expect(ossl.ledger.events().at(-1)).toMatchObject({ op: 'free', session: id, refs: 0, via: 'Session.free' });
+    expect(ossl.ledger.events().at(-1)).toMatchObject({ op: 'free', session: id, references: 0, via: 'Session.free' });
     ossl.ledger.assertNoLeaks();
   });
 
@@ -206,7 +206,7 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     expect(copy.sessionId).not.toBe(s.sessionId);
     expect(liveEntry(ossl, copy)).toMatchObject({ cReferences: 1, jsReferences: 1 });
     expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
-    expect(eventsOf(copy)).toMatchObject([{ op: 'dup', refs: 1, cause: 'js', via: 'SSL_SESSION_dup' }]);
+    expect(eventsOf(copy)).toMatchObject([{ op: 'dup', references: 1, cause: 'js', via: 'SSL_SESSION_dup' }]);
     ossl.SSL_SESSION_free(copy);
     ossl.SSL_SESSION_free(s);
     ossl.ledger.assertNoLeaks();
@@ -323,7 +323,7 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     const s = ossl.newSession();
     const copy = s.dup();
     expect(copy.sessionId).not.toBe(s.sessionId);
-    expect(eventsOf(copy)).toMatchObject([{ op: 'dup', refs: 1, via: 'Session.dup' }]);
+    expect(eventsOf(copy)).toMatchObject([{ op: 'dup', references: 1, via: 'Session.dup' }]);
     expect(ossl.ledger.stats().js).toMatchObject({ new: 1, dup: 1 });
     copy.free();
     s.free();
@@ -353,7 +353,7 @@ describe('d2i_SSL_SESSION(3) and PEM_read: a fresh reference the caller owns', (
     expect(decoded.sessionId).not.toBe(s.sessionId);
     expect(liveEntry(ossl, decoded)).toMatchObject({ cReferences: 1, jsReferences: 1 });
     expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
-    expect(eventsOf(decoded)).toMatchObject([{ op: 'd2i', refs: 1, cause: 'js', via: 'd2i_SSL_SESSION' }]);
+    expect(eventsOf(decoded)).toMatchObject([{ op: 'd2i', references: 1, cause: 'js', via: 'd2i_SSL_SESSION' }]);
     decoded.hostname = 'only.the.decoded.one';
     expect(s.hostname).toBeNull();
     s.free();
@@ -368,7 +368,7 @@ describe('d2i_SSL_SESSION(3) and PEM_read: a fresh reference the caller owns', (
     expect(new Set([a.sessionId, b.sessionId]).size).toBe(2);
     expect(cReferences(ossl, a)).toBe(1);
     expect(cReferences(ossl, b)).toBe(1);
-    expect(eventsOf(b)).toMatchObject([{ op: 'pem_read', refs: 1, via: 'PEM_read_SSL_SESSION' }]);
+    expect(eventsOf(b)).toMatchObject([{ op: 'pem_read', references: 1, via: 'PEM_read_SSL_SESSION' }]);
     a.free();
     b.free();
     ossl.ledger.assertNoLeaks();
@@ -456,7 +456,7 @@ describe('both layers act on the same objects and the same ledger', () => {
       ossl.ledger
         .events()
         .filter((x) => x.cause === 'js')
-        .map((x) => `${x.op}:${x.via}:${x.refs}`),
+        .map((x) => `${x.op}:${x.via}:${x.references}`),
     ).toEqual([
       'new:SSL_SESSION_new:1',
       'up_ref:Session.upRef:2',
@@ -489,7 +489,7 @@ describe('the ledger without tracing (trace: false) keeps the same counts', () =
       quiet.ledger
         .events()
         .filter((e) => e.op === 'free')
-        .map((e) => e.refs),
+        .map((e) => e.references),
     ).toEqual([2, 1, 0, 0]);
     expect(quiet.ledger.violations()).toEqual([]);
     quiet.ledger.assertNoLeaks();

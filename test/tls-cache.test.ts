@@ -16,7 +16,7 @@ import {
   type SessionView,
 } from '../dist/index.js';
 import { hex } from './support/sessions.js';
-import { contextPair, counters, expectEcho, expectHolders, HOSTNAME, now } from './support/tls.js';
+import { contextPair, counters, expectEcho, expectHolders, expectNoLeaksBut, HOSTNAME, holderMap, now } from './support/tls.js';
 
 let cert: GeneratedCertificate;
 let ossl: OpenSSL;
@@ -462,8 +462,10 @@ describe('expiry', () => {
     server.onRemoveSession((view, context) => {
       expect(context).toBe(server);
       seen.push({ view, alive: view.alive, sessionId: view.sessionId, borrowedFrom: view.borrowedFrom });
-      // During the callback the cache's reference is on its way out: no holder claims it yet.
-      expect(ossl.ledger.holders(view)).toMatchObject({ cReferences: 2, jsReferences: 1, unattributed: 1 });
+      // During the callback the session is out of the cache's lists, but its reference is still the
+      // cache's: OpenSSL releases it (site cache-flush) after the callback returns.
+      expect(ossl.ledger.holders(view)).toMatchObject({ cReferences: 2, jsReferences: 1, unattributed: 0 });
+      expect(holderMap(ossl.ledger.holders(view))).toEqual({ handles: 1, [`${server.id} cache`]: 1 });
       expect(view.id).toEqual(kept?.id);
     });
     const { session } = handshake(server, client);
@@ -540,7 +542,7 @@ describe('callbacks that throw', () => {
       // TLS 1.3: both tickets arrive in one read, each runs the callback; the first exception is raised.
       expect(calls).toBe(protocol === 'TLSv1.3' ? 2 : 1);
       // The handle made for each call was handed back to OpenSSL, which dropped it.
-      ossl.ledger.assertNoLeaks();
+      expectNoLeaksBut(ossl, [server, client]);
       expect(ossl.ledger.live()).toEqual([]);
 
       const saved: Session[] = [];
@@ -566,7 +568,7 @@ describe('callbacks that throw', () => {
     expect(() => ossl.connectInMemory(client, server, { hostname: HOSTNAME })).toThrow(CallbackError);
     // The aborted server connection took its session out of the cache again (ssl_clear_bad_session).
     expect(server.sessionCount).toBe(0);
-    ossl.ledger.assertNoLeaks();
+    expectNoLeaksBut(ossl, [server, client]);
     expect(ossl.ledger.live()).toEqual([]);
 
     server.onNewSession(null);

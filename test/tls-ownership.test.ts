@@ -39,7 +39,7 @@ function eventsOf(s: Session | SessionView, after = 0): (string | number | undef
   return ossl.ledger
     .events()
     .filter((e) => e.session === s.sessionId && e.seq > after)
-    .map((e) => (e.cause === 'openssl' ? [e.cause, e.op, e.refs, e.via, e.holder] : [e.cause, e.op, e.refs, e.via]));
+    .map((e) => (e.cause === 'openssl' ? [e.cause, e.op, e.references, e.via, e.holder] : [e.cause, e.op, e.references, e.via]));
 }
 
 function lastSeq(): number {

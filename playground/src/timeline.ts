@@ -59,7 +59,7 @@ export function renderTimeline(
 }
 
 function renderEvent(e: LedgerEvent, named: (text: string) => string): HTMLElement {
-  const freed = e.op === 'free' && e.refs === 0;
+  const freed = e.op === 'free' && e.references === 0;
   return h(
     'li',
     {
@@ -69,7 +69,7 @@ function renderEvent(e: LedgerEvent, named: (text: string) => string): HTMLEleme
       'data-cause': e.cause,
       'data-op': e.op,
       'data-session': e.session,
-      'data-refs': e.refs,
+      'data-refs': e.references,
     },
     h('span', { class: `badge cause-${e.cause}` }, e.cause === 'js' ? 'JS' : 'OpenSSL'),
     ' ',
@@ -77,7 +77,7 @@ function renderEvent(e: LedgerEvent, named: (text: string) => string): HTMLEleme
     ' ',
     OP_TEXT[e.op],
     ' → refs ',
-    h('b', {}, e.refs),
+    h('b', {}, e.references),
     freed ? h('span', { class: 'freed-note' }, ' (memory released)') : null,
     h('span', { class: 'via' }, named(` · in ${e.via}${e.holder ? ` · holder ${e.holder}` : ''}`)),
   );

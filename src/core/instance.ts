@@ -16,6 +16,7 @@ import {
 } from '../errors.js';
 import type { EventOp } from '../ledger/events.js';
 import type { LedgerWriter, Ownership, SessionRecord } from '../ledger/ledger.js';
+import type { LeakInfo } from '../ledger/objects.js';
 import { notOurs } from './brand.js';
 
 /** Where a view was borrowed from; it expires for good when that changes or goes away. */
@@ -58,13 +59,14 @@ export class Core {
     readonly b: Binding,
     readonly ledger: LedgerWriter,
     private readonly factories: SessionFactories,
-    onLeak: (sessionId: string) => void,
+    onLeak: (id: string, info: LeakInfo) => void,
   ) {
     this.finalizer =
       typeof FinalizationRegistry === 'function'
         ? new FinalizationRegistry<Ownership>((own) => {
             // Only reports: freeing from a finalizer would hide the bug and race with C.
-            if (own.references > 0 && own.record.alive) onLeak(own.record.id);
+            if (own.references > 0 && own.record.alive)
+              onLeak(own.record.id, { kind: 'session', ...(own.created ? { created: own.created } : {}) });
           })
         : null;
   }

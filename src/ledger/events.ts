@@ -11,7 +11,7 @@ export type EventOp =
   | 'up_ref'
   | 'free'
   | 'created'; // OpenSSL created a session on its own (a handshake, a ticket)
-// A count reaching 0 is a 'free' event with refs 0: OpenSSL freed the memory then.
+// A count reaching 0 is a 'free' event with references 0: OpenSSL freed the memory then.
 
 export interface LedgerEvent {
   /** Increasing sequence number, per instance. */
@@ -20,7 +20,7 @@ export interface LedgerEvent {
   /** The ledger's stable session id ("S3"), never the address. */
   session: string;
   /** OpenSSL's own reference count after the event (0: freed). */
-  refs: number;
+  references: number;
   /**
    * Who did it: 'js' for a reference the JS side took or released itself; 'openssl' for one OpenSSL
    * took or dropped for another holder — even inside a JS call (SSL_set_session's up_ref is the
@@ -29,8 +29,11 @@ export interface LedgerEvent {
   cause: 'js' | 'openssl';
   /** The JS API call this happened in ("SSL_SESSION_up_ref", "Connection C2 handshake"). */
   via: string;
-  /** The holder that took or dropped the reference, when known ("C2", "X1 cache", "handle H4"). */
-  holder?: string;
+  /**
+   * The holder that took or dropped the reference: a handle ("H4"), a connection ("C2"), a context's
+   * cache ("X1 cache"), or the new-session callback before a handle took it ("C2 onNewSession").
+   */
+  holder: string;
   /** Where OpenSSL moved the reference ('cache-evict', 'set-session', ...); 'api' for a direct call. */
   site: Site;
   /** The JS stack, in debug mode. */

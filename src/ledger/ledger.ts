@@ -7,7 +7,11 @@ import type { SessionPtr } from '../binding/abi.js';
 import { type Binding, TRACE_WORDS } from '../binding/binding.js';
 import { LeakError, type LeakReport } from '../errors.js';
 import { EventLog, type EventOp, type LedgerEvent } from './events.js';
+import { History, type Holder, type HolderKind, Holdings } from './holdings.js';
+import { type LeakInfo, type ObjectKind, ObjectWatch } from './objects.js';
 import { type Site, type SiteHolder, siteOf } from './sites.js';
+
+export type { Holder, HolderKind } from './holdings.js';
 
 /** What the ledger knows of one SSL_SESSION. Identity is this object, never the address. */
 export class SessionRecord {
@@ -17,12 +21,19 @@ export class SessionRecord {
   jsReferences = 0;
   /** Handles (and views that took a reference) currently holding references. */
   readonly owners = new Set<Ownership>();
+  /** Every holder's references, derived from this session's events (with tracing). */
+  readonly holdings = new Holdings();
+  /** Debug mode: every event of this session (release mode reads the instance's event log instead). */
+  readonly history: History | null;
   created?: string;
   released?: string;
   constructor(
     readonly ptr: SessionPtr,
     readonly id: string,
-  ) {}
+    debug: boolean,
+  ) {
+    this.history = debug ? new History(Number.POSITIVE_INFINITY) : null;
+  }
 }
 
 /** The ownership state behind one JS object (a Session handle, or a view that took references). */
@@ -35,14 +46,6 @@ export interface Ownership {
   owned: boolean;
   created?: string;
   released?: string;
-}
-
-/** One holder of a session's references. */
-export interface Holder {
-  kind: 'handle' | 'connection' | 'cache';
-  /** "H4" (a JS handle), "C2" (a connection), "X1" (a context's cache). */
-  id: string;
-  references: number;
 }
 
 export interface HoldersReport {
@@ -79,15 +82,13 @@ export interface LedgerStats {
   lostTraceEvents: number;
 }
 
-/** A source of holders outside the JS handles: live connections, context caches. */
+/** A source of holders outside the JS handles (live connections, context caches), for an untraced instance. */
 export type HolderSource = (ptr: SessionPtr) => Holder[];
 
-const OPS: Record<0 | 1 | 2, EventOp> = { 0: 'created', 1: 'up_ref', 2: 'free' };
+/** Events of a session a violation quotes. */
+const QUOTED = 6;
 
-/** Names the holder a trace record points at ("C2", "X1 cache"), from its SSL or SSL_CTX pointer. */
-export interface HolderNames {
-  nameHolder(kind: SiteHolder, ptr: number): string | undefined;
-}
+const OPS: Record<0 | 1 | 2, EventOp> = { 0: 'created', 1: 'up_ref', 2: 'free' };
 
 /**
  * The ledger's writer: internal to the package. Users see the read-only Ledger (./public.ts),
@@ -105,6 +106,13 @@ export class LedgerWriter {
   private context: { via: string; holder?: string } = { via: 'OpenSSL' };
   private readonly counts = { js: {} as Partial<Record<EventOp, number>>, openssl: {} as Partial<Record<EventOp, number>> };
   private refusedCount = 0;
+  /** Connections and contexts, for leaks and for the names of trace holders. */
+  readonly objects: ObjectWatch;
+  /** Sessions whose events changed in the current outermost call (debug: checked against C after it). */
+  private readonly touched = new Set<SessionRecord>();
+  /** Handles a new-session callback gave back: OpenSSL's next free of that session is theirs. */
+  private readonly handBacks = new Map<SessionRecord, Ownership>();
+  private depth = 0;
   /** The site of the record processPending last matched to a JS call. */
   private matchedSite: Site = 'api';
   private lost = 0;
@@ -113,10 +121,10 @@ export class LedgerWriter {
     private readonly b: Binding,
     readonly debug: boolean,
     readonly tracing: boolean,
-    /** The TLS layer's names for the SSL and SSL_CTX pointers trace records carry. */
-    private readonly names: HolderNames,
+    onLeak: (id: string, info: LeakInfo) => void = () => {},
   ) {
     this.log = new EventLog(debug ? 1_000_000 : 10_000);
+    this.objects = new ObjectWatch(onLeak);
     b.x.osw_trace_enable(tracing ? 1 : 0);
   }
 
@@ -168,12 +176,20 @@ export class LedgerWriter {
     return undefined;
   }
 
-  /** Who holds references to the session: JS handles, connections, context caches. */
+  /**
+   * Who holds references to the session: JS handles, connections, context caches. With tracing the
+   * holders are derived from the session's events (and checked against C); without, they are read
+   * from the state (the handles, the live connections' sessions, the caches' owner field).
+   */
   holdersOf(record: SessionRecord): HoldersReport {
     this.flush();
     const cReferences = record.alive ? this.b.x.osw_session_refs(record.ptr) : 0;
-    const holders: Holder[] = [...record.owners].map((o) => ({ kind: 'handle', id: o.id, references: o.references }));
-    if (record.alive) for (const source of this.holderSources) holders.push(...source(record.ptr));
+    let holders: Holder[];
+    if (this.tracing) holders = record.holdings.list();
+    else {
+      holders = [...record.owners].map((o) => ({ kind: 'handle', id: o.id, references: o.references }));
+      if (record.alive) for (const source of this.holderSources) holders.push(...source(record.ptr));
+    }
     const known = holders.reduce((n, h) => n + h.references, 0);
     return {
       session: record.id,
@@ -184,32 +200,57 @@ export class LedgerWriter {
     };
   }
 
+  /** Every reference taken and dropped for the session, oldest first, with holder, site and (debug) stack. */
+  historyOf(record: SessionRecord): LedgerEvent[] {
+    this.flush();
+    return record.history?.all() ?? this.log.all().filter((e) => e.session === record.id);
+  }
+
   /** C heap bytes in use now (the allocator's count): compare before and after to catch leaks inside C. */
   heapBytes(): number {
     return this.b.heapInUse();
   }
 
-  /** Throws LeakError naming every session the JS side still holds references to. */
+  /**
+   * Throws LeakError naming every session a JS handle still holds references to (with the takes
+   * never given back: holder, site, call, stack in debug mode), every session holding references
+   * nobody accounts for, and every connection and context not freed. With tracing, first checks
+   * every live session's holders against C's count (a disagreement is a violation).
+   */
   assertNoLeaks(): void {
     this.flush();
     const leaks: LeakReport[] = [];
     for (const r of this.records.values()) {
-      if (r.jsReferences > 0) {
+      const c = this.b.x.osw_session_refs(r.ptr);
+      if (this.tracing) this.crossCheck(r, 'assertNoLeaks', c);
+      const lost = this.tracing ? Math.max(0, c - r.holdings.total) : 0;
+      if (r.jsReferences > 0 || lost > 0) {
         leaks.push({
           sessionId: r.id,
           jsReferences: r.jsReferences,
-          cReferences: this.b.x.osw_session_refs(r.ptr),
+          cReferences: c,
           ...(r.created ? { created: r.created } : {}),
+          unmatched: r.holdings.unmatched(['handle']).map((t) => ({
+            holder: t.holder,
+            site: t.event.site,
+            via: t.event.via,
+            seq: t.event.seq,
+            ...(t.event.stack ? { stack: t.event.stack } : {}),
+          })),
+          ...(lost > 0 ? { unattributed: lost } : {}),
         });
       }
     }
-    if (leaks.length > 0) throw new LeakError(leaks);
+    const objects = this.objects.live();
+    if (leaks.length > 0 || objects.length > 0) throw new LeakError(leaks, objects);
   }
 
   // ---- used by the layers above ----------------------------------------------------------------
 
   /** Registers a source of holders (a connection, a context cache); returns its removal. */
   addHolderSource(source: HolderSource): () => void {
+    // With tracing the holders come from the events; a source would only keep its object alive.
+    if (this.tracing) return () => {};
     this.holderSources.add(source);
     return () => this.holderSources.delete(source);
   }
@@ -221,13 +262,39 @@ export class LedgerWriter {
     this.flush();
     const outer = this.context;
     this.context = holder === undefined ? { via } : { via, holder };
+    this.depth++;
     try {
       return fn();
     } finally {
       this.flush();
       this.context = outer;
-      if (this.debug && this.tracing) this.checkNoPendingSite(via);
+      if (--this.depth === 0 && this.debug && this.tracing) {
+        this.checkNoPendingSite(via);
+        for (const r of this.touched) this.crossCheck(r, via);
+        this.touched.clear();
+      }
     }
+  }
+
+  /** The holders derived from the events must add up to OpenSSL's own count. */
+  private crossCheck(r: SessionRecord, after: string, c = r.alive ? this.b.x.osw_session_refs(r.ptr) : 0): void {
+    if (r.holdings.total === c) return;
+    const held = r.holdings
+      .list()
+      .map((h) => `${h.id} ${h.references}`)
+      .join(', ');
+    const last = (
+      r.history?.last(QUOTED) ??
+      this.log
+        .all()
+        .filter((e) => e.session === r.id)
+        .slice(-QUOTED)
+    )
+      .map((e) => `#${e.seq} ${e.op} ${e.site} ${e.holder ?? '?'} -> ${e.references} (${e.via})`)
+      .join('; ');
+    this.violationList.push(
+      `after ${after}: ${r.id}'s holders (${held || 'none'}) add up to ${r.holdings.total} but OpenSSL counts ${c}; last events: ${last}`,
+    );
   }
 
   /** A site patch 0001 named that no reference change consumed would be given to the next one. */
@@ -261,9 +328,7 @@ export class LedgerWriter {
     this.flush();
     let r = this.records.get(ptr);
     if (!r?.alive) {
-      r = new SessionRecord(ptr, `S${++this.nextSession}`);
-      if (this.debug) r.created = this.stack();
-      this.records.set(ptr, r);
+      r = this.newRecord(ptr);
     }
     return r;
   }
@@ -273,9 +338,10 @@ export class LedgerWriter {
    * read, get1): records the event and returns the ownership for a new handle.
    */
   adopt(ptr: SessionPtr, op: EventOp, via: string, opcode: 0 | 1): Ownership {
-    const refs = this.consume(ptr, opcode, op, via);
+    const id = `H${++this.nextHandle}`;
+    const refs = this.consume(ptr, opcode, op, via, id);
     const record = this.records.get(ptr) ?? this.recordFor(ptr);
-    const own = this.newOwnership(record, 1);
+    const own = this.newOwnership(record, 1, id);
     record.jsReferences++;
     record.owners.add(own);
     this.check(record, refs);
@@ -283,15 +349,15 @@ export class LedgerWriter {
   }
 
   /** A new, empty ownership (a view that has not taken a reference). */
-  newOwnership(record: SessionRecord, references: number): Ownership {
-    const own: Ownership = { id: `H${++this.nextHandle}`, record, references, owned: references > 0 };
+  newOwnership(record: SessionRecord, references: number, id = `H${++this.nextHandle}`): Ownership {
+    const own: Ownership = { id, record, references, owned: references > 0 };
     if (this.debug) own.created = this.stack();
     return own;
   }
 
   /** After SSL_SESSION_up_ref succeeded for `own`. */
   tookReference(own: Ownership, via: string): void {
-    const refs = this.consume(own.record.ptr, 1, 'up_ref', via);
+    const refs = this.consume(own.record.ptr, 1, 'up_ref', via, own.id);
     own.references++;
     own.owned = true;
     own.record.jsReferences++;
@@ -305,15 +371,24 @@ export class LedgerWriter {
   }
 
   /**
-   * The reference held through `own` went back to OpenSSL without a JS free (a new-session callback
-   * that did not keep its session): OpenSSL itself drops it, and the trace records that as its own.
+   * A new-session callback did not keep its handle (returned false or threw): OpenSSL drops the one
+   * reference it handed over, and that reference is the handle's. Any other reference the callback
+   * took through the handle (SSL_SESSION_up_ref) stays the handle's, to free or to be reported.
    */
   handedBack(own: Ownership): void {
     if (own.references === 0) return;
-    own.record.jsReferences -= own.references;
-    own.references = 0;
-    own.record.owners.delete(own);
-    if (this.debug) own.released = this.stack();
+    if (this.tracing)
+      this.handBacks.set(own.record, own); // applied when OpenSSL's free arrives
+    else this.giveBack(own);
+  }
+
+  private giveBack(own: Ownership): void {
+    own.references--;
+    own.record.jsReferences--;
+    if (own.references === 0) {
+      own.record.owners.delete(own);
+      if (this.debug) own.released = this.stack();
+    }
     if (!this.tracing && own.record.jsReferences === 0) this.records.delete(own.record.ptr);
   }
 
@@ -326,7 +401,7 @@ export class LedgerWriter {
       record.owners.delete(own);
       if (this.debug) own.released = this.stack();
     }
-    const refs = this.consume(record.ptr, 2, 'free', via, expected);
+    const refs = this.consume(record.ptr, 2, 'free', via, own.id, expected);
     if (refs === 0) this.kill(record);
     else if (!this.tracing && record.jsReferences === 0) this.records.delete(record.ptr); // no longer ours to follow
     this.check(record, refs);
@@ -348,13 +423,13 @@ export class LedgerWriter {
    * Finds the trace record of the JS call just made (ptr, opcode), attributing earlier records to
    * OpenSSL; records the JS event and returns OpenSSL's count after it.
    */
-  private consume(ptr: SessionPtr, opcode: 0 | 1 | 2, op: EventOp, via: string, expected?: number): number {
+  private consume(ptr: SessionPtr, opcode: 0 | 1 | 2, op: EventOp, via: string, holder: string, expected?: number): number {
     this.drain();
     const matched = this.pending.length > 0 ? this.processPending(ptr, opcode) : -1;
     const refs = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_refs(ptr));
     const known = this.records.get(ptr);
     const record = known?.alive && !(opcode === 0 && matched < 0) ? known : this.createRecord(ptr);
-    this.emit(op, record.id, refs, 'js', via, undefined, matched >= 0 ? this.matchedSite : 'api');
+    this.emit(op, record, refs, 'js', via, holder, 'handle', matched >= 0 ? this.matchedSite : 'api');
     return refs;
   }
 
@@ -381,8 +456,8 @@ export class LedgerWriter {
       const refs = q[i + 2];
       const site = siteOf(q[i + 3]);
       const record = opcode === 0 ? this.createRecord(ptr) : (this.records.get(ptr) ?? this.createRecord(ptr));
-      const holder = q[i + 4] !== 0 ? (this.names.nameHolder(site.holder, q[i + 4]) ?? this.context.holder) : this.context.holder;
-      this.emit(OPS[opcode], record.id, refs, 'openssl', this.context.via, holder, site.site);
+      const [holder, kind] = this.holderOf(record, opcode, site.site, site.holder, q[i + 4]);
+      this.emit(OPS[opcode], record, refs, 'openssl', this.context.via, holder, kind, site.site);
       if (opcode === 2 && refs === 0) this.kill(record);
       else this.check(record, refs);
     }
@@ -398,10 +473,35 @@ export class LedgerWriter {
     return matched;
   }
 
+  /**
+   * The holder a trace record names: the context's cache or the connection its pointer is; for the
+   * new-session callback's hand-off, the handle it was given (or, before one exists, the callback).
+   */
+  private holderOf(record: SessionRecord, opcode: number, site: Site, kind: SiteHolder, ptr: number): [string, HolderKind] {
+    if (site === 'new-session-cb' && opcode === 2) {
+      const own = this.handBacks.get(record);
+      if (own !== undefined) {
+        this.handBacks.delete(record);
+        this.giveBack(own);
+        return [own.id, 'handle'];
+      }
+    }
+    if (kind === 'cache') return [`${this.objects.nameOf('context', ptr) ?? 'unknown context'} cache`, 'cache'];
+    const connection = this.objects.nameOf('connection', ptr);
+    if (kind === 'connection') return [connection ?? 'unknown connection', 'connection'];
+    // A hand-off to the new-session callback no handle took (the callback threw or was not set).
+    if (ptr !== 0) return [`${connection ?? 'unknown connection'} onNewSession`, 'callback'];
+    return [this.context.holder ?? `unknown (${this.context.via})`, 'callback'];
+  }
+
   private createRecord(ptr: SessionPtr): SessionRecord {
     const old = this.records.get(ptr);
     if (old?.alive) this.kill(old); // the address was reused without the ledger seeing the free
-    const r = new SessionRecord(ptr, `S${++this.nextSession}`);
+    return this.newRecord(ptr);
+  }
+
+  private newRecord(ptr: SessionPtr): SessionRecord {
+    const r = new SessionRecord(ptr, `S${++this.nextSession}`, this.debug);
     if (this.debug) r.created = this.stack();
     this.records.set(ptr, r);
     return r;
@@ -415,6 +515,8 @@ export class LedgerWriter {
     if (record.jsReferences > 0) {
       this.violationList.push(`${record.id} was freed by OpenSSL while the JS side still held ${record.jsReferences} reference(s)`);
     }
+    this.handBacks.delete(record);
+    if (this.tracing && record.holdings.total !== 0) this.crossCheck(record, this.context.via, 0);
   }
 
   private check(record: SessionRecord, cRefs: number): void {
@@ -425,18 +527,37 @@ export class LedgerWriter {
 
   private emit(
     op: EventOp,
-    session: string,
+    record: SessionRecord,
     refs: number,
     cause: 'js' | 'openssl',
     via: string,
-    holder?: string,
-    site: Site = 'api',
+    holder: string,
+    kind: HolderKind,
+    site: Site,
   ): void {
     const bucket = this.counts[cause];
     bucket[op] = (bucket[op] ?? 0) + 1;
-    const event: LedgerEvent = { seq: 0, op, session, refs, cause, via, site };
-    if (holder !== undefined) event.holder = holder;
-    if (this.debug) event.stack = this.stack();
+    const event: LedgerEvent = { seq: 0, op, session: record.id, references: refs, cause, via, holder, site };
+    if (this.debug) {
+      event.stack = this.stack();
+      this.touched.add(record);
+    }
     this.log.push(event);
+    record.history?.push(event);
+    if (!this.tracing) return;
+    if (op !== 'free') record.holdings.take(holder, kind, event);
+    else if (!record.holdings.drop(holder, site === 'new-session-cb' ? site : undefined)) {
+      this.violationList.push(`${record.id}: ${holder} released a reference it did not hold (#${event.seq} ${site}, ${via})`);
+    }
+  }
+
+  /** Registers a connection or context (its name in trace records; watched for leaks). */
+  track(kind: ObjectKind, ptr: number, id: string, object: object): void {
+    this.objects.track(kind, ptr, id, object, this.debug ? this.stack() : undefined);
+  }
+
+  /** The connection or context was freed. */
+  untrack(id: string, object: object): void {
+    this.objects.untrack(id, object);
   }
 }

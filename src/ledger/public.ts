@@ -38,6 +38,18 @@ const holders = declare(
   { clearErrors: false },
 );
 
+const history = declare(
+  'ledger.history',
+  [SESSION_OR_ID],
+  (core, s): LedgerEvent[] => {
+    if ('record' in s) return core.ledger.historyOf(s.record);
+    const record = core.ledger.liveRecord(s.id);
+    if (record === undefined) throw new InvalidArgumentError(`ledger.history: no live session ${s.id}`);
+    return core.ledger.historyOf(record);
+  },
+  { clearErrors: false },
+);
+
 const cores = new WeakMap<Ledger, Core>();
 
 function coreOf(l: Ledger): Core {
@@ -74,11 +86,23 @@ export class Ledger {
   holders(session: Session | SessionView | string): HoldersReport {
     return holders(coreOf(this), session);
   }
+  /**
+   * Every reference taken and dropped for `session` (a Session, a SessionView, or a live session's
+   * id "S3"), oldest first: op, holder, site, count after, the JS call, the stack in debug mode.
+   * Debug mode keeps all of them; release mode finds them among the instance's newest 10,000 events.
+   */
+  history(session: Session | SessionView | string): LedgerEvent[] {
+    return history(coreOf(this), session);
+  }
   /** C heap bytes in use now (the allocator's count): compare before and after to catch leaks inside C. */
   heapBytes(): number {
     return heapBytes(coreOf(this));
   }
-  /** Throws LeakError naming every session the JS side still holds references to. */
+  /**
+   * Throws LeakError naming every session a handle still holds (with the takes never given back:
+   * holder, site, call, stack in debug mode), references no holder accounts for, and every
+   * connection and context not freed. Checks every live session's holders against C first.
+   */
   assertNoLeaks(): void {
     assertNoLeaks(coreOf(this));
   }

@@ -19,9 +19,11 @@ Usage:
                                        [--idle-timeout SECONDS]
   openssl-session-wasm --help          this text
 
-In the table, "js" rows are calls this program made; "openssl" rows are references OpenSSL took or
-dropped on its own (cache insert, SSL_free, a TLS 1.3 ticket replacing a session). "refs" is
-OpenSSL's own count after the event. With --json, stdout is one JSON object: { version, steps, events }.`;
+In the table, "references" is OpenSSL's own count after the event, "holder" who took or dropped the
+reference (H3 a JS handle, C2 a connection, X1 cache a context's cache) and "site" where: "api" for a
+call this program made, otherwise the place OpenSSL moved it on its own (cache-insert, cache-evict,
+set-session, connection-free, ticket-replace, ...; docs/ledger.md lists them all).
+With --json, stdout is one JSON object: { version, steps, events }.`;
 
 interface Step {
   say: string;
@@ -126,8 +128,8 @@ function count(events: LedgerEvent[], cause: 'js' | 'openssl'): number {
 }
 
 function table(events: LedgerEvent[]): string {
-  const rows = [['seq', 'session', 'op', 'refs', 'cause', 'via']].concat(
-    events.map((e) => [String(e.seq), e.session, e.op, String(e.refs), e.cause, e.via]),
+  const rows = [['seq', 'session', 'op', 'references', 'holder', 'site', 'via']].concat(
+    events.map((e) => [String(e.seq), e.session, e.op, String(e.references), e.holder, e.site, e.via]),
   );
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');

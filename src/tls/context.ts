@@ -359,6 +359,7 @@ const calls = {
     }
     core.ledger.run(`${s.id} free`, `${s.id} cache`, () => {
       s.freed = true;
+      s.tls.contextFreed(s);
       s.busy++;
       try {
         core.b.x.SSL_CTX_free(s.ptr);
@@ -496,7 +497,10 @@ export class Context {
 
   /** The connections made from this context that are not freed yet (a copy). */
   get connections(): Connection[] {
-    return [...this.#s.connections].map((c) => c.object as Connection);
+    return [...this.#s.connections].flatMap((w) => {
+      const c = w.deref();
+      return c ? [c.object as Connection] : [];
+    });
   }
 
   /** Whether peers' certificates are verified. */

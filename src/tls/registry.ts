@@ -5,12 +5,14 @@
  */
 import type { CharPtr, CtxPtr, SslPtr } from '../binding/abi.js';
 import type { Binding } from '../binding/binding.js';
-import type { SiteHolder } from '../ledger/sites.js';
 import type { ConnectionState, ContextState } from './state.js';
 
 export class TlsRegistry {
-  readonly #contexts = new Map<number, ContextState>();
-  readonly #connections = new Map<number, ConnectionState>();
+  // Weak: a context or connection the application dropped without free() must stay collectable,
+  // so that the ledger can report it (onLeak); C calls back only for objects JS is still driving.
+  readonly #contexts = new Map<number, WeakRef<ContextState>>();
+  readonly #connections = new Map<number, WeakRef<ConnectionState>>();
+  readonly #weak = new WeakMap<ConnectionState, WeakRef<ConnectionState>>();
   #faults: { callback: string; error: unknown }[] = [];
   #nextContext = 0;
   #nextConnection = 0;
@@ -21,14 +23,14 @@ export class TlsRegistry {
     const host = b.host;
     host.fault = (error) => this.fault(error);
     host.newSession = (ctx, ssl, sess) =>
-      this.#dispatch('onNewSession', 0, () => this.#contexts.get(ctx)?.newSession(ssl as SslPtr, sess) ?? 0);
-    host.removeSession = (ctx, sess) => this.#dispatch('onRemoveSession', undefined, () => this.#contexts.get(ctx)?.removeSession(sess));
+      this.#dispatch('onNewSession', 0, () => this.contextFor(ctx)?.newSession(ssl as SslPtr, sess) ?? 0);
+    host.removeSession = (ctx, sess) => this.#dispatch('onRemoveSession', undefined, () => this.contextFor(ctx)?.removeSession(sess));
     host.getSession = (ctx, ssl, id, len) =>
-      this.#dispatch('onGetSession', 0, () => this.#contexts.get(ctx)?.getSession(ssl as SslPtr, id, len) ?? 0);
-    host.alpnSelect = (ssl, list, len) => this.#dispatch('alpn', -1, () => this.#connections.get(ssl)?.context.alpnSelect(list, len) ?? -1);
+      this.#dispatch('onGetSession', 0, () => this.contextFor(ctx)?.getSession(ssl as SslPtr, id, len) ?? 0);
+    host.alpnSelect = (ssl, list, len) => this.#dispatch('alpn', -1, () => this.connectionFor(ssl)?.context.alpnSelect(list, len) ?? -1);
     host.keylog = (ssl, line) =>
       this.#dispatch('onKeyLog', undefined, () => {
-        const connection = this.#connections.get(ssl);
+        const connection = this.connectionFor(ssl);
         connection?.context.keyLog(b.cstring(line as CharPtr) ?? '', connection);
       });
   }
@@ -39,34 +41,37 @@ export class TlsRegistry {
   connectionId(): string {
     return `C${++this.#nextConnection}`;
   }
+  /** A new SSL_CTX: found by its pointer from C's callbacks, named and leak-tracked by the ledger. */
   registerContext(s: ContextState): void {
-    this.#contexts.set(s.ptr, s);
+    this.#contexts.set(s.ptr, new WeakRef(s));
+    s.core.ledger.track('context', s.ptr, s.id, s.object);
   }
+  /** The application freed the context (OpenSSL may keep the SSL_CTX until its connections are freed). */
+  contextFreed(s: ContextState): void {
+    s.core.ledger.untrack(s.id, s.object);
+  }
+  /** OpenSSL freed the SSL_CTX. */
   unregisterContext(s: ContextState): void {
-    if (this.#contexts.get(s.ptr) === s) this.#contexts.delete(s.ptr);
+    if (this.contextFor(s.ptr) === s) this.#contexts.delete(s.ptr);
   }
   registerConnection(s: ConnectionState): void {
-    this.#connections.set(s.ptr, s);
-    s.context.connections.add(s);
+    const weak = new WeakRef(s);
+    this.#weak.set(s, weak);
+    this.#connections.set(s.ptr, weak);
+    s.context.connections.add(weak);
+    s.core.ledger.track('connection', s.ptr, s.id, s.object);
   }
   unregisterConnection(s: ConnectionState): void {
-    if (this.#connections.get(s.ptr) === s) this.#connections.delete(s.ptr);
-    s.context.connections.delete(s);
+    if (this.connectionFor(s.ptr) === s) this.#connections.delete(s.ptr);
+    const weak = this.#weak.get(s);
+    if (weak) s.context.connections.delete(weak);
+    s.core.ledger.untrack(s.id, s.object);
   }
   connectionFor(ssl: SslPtr | number): ConnectionState | undefined {
-    return this.#connections.get(ssl);
+    return this.#connections.get(ssl)?.deref();
   }
   contextFor(ctx: CtxPtr | number): ContextState | undefined {
-    return this.#contexts.get(ctx);
-  }
-
-  /** The ledger's name of the holder a trace record points at: "C2" (an SSL), "X1 cache" (an SSL_CTX). */
-  nameHolder(kind: SiteHolder, ptr: number): string | undefined {
-    if (kind === 'cache') {
-      const context = this.#contexts.get(ptr);
-      return context ? `${context.id} cache` : undefined;
-    }
-    return kind === 'connection' ? this.#connections.get(ptr)?.id : undefined;
+    return this.#contexts.get(ctx)?.deref();
   }
 
   /** Runs a JS callback called from C; an exception is recorded, never thrown into C. */

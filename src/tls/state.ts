@@ -22,8 +22,11 @@ export interface ContextState {
   freed: boolean;
   /** Non-zero while OpenSSL runs this context's code from JS (its callbacks may not change its cache or free it). */
   busy: number;
-  /** Connections made from this context that are not freed yet. */
-  readonly connections: Set<ConnectionState>;
+  /**
+   * Connections made from this context that are not freed yet, held weakly: one dropped without
+   * free() stays collectable, so the ledger can report it (its SSL still holds this SSL_CTX).
+   */
+  readonly connections: Set<WeakRef<ConnectionState>>;
   /** Whether peers' certificates are verified. */
   verifies: boolean;
   /** Server: whether connections read early data (0-RTT) before completing their handshake. */

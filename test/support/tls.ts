@@ -12,6 +12,7 @@ import type {
   Session,
   SessionView,
 } from '../../dist/index.js';
+import { LeakError } from '../../dist/index.js';
 
 /** The name every test certificate is made for (commonName and DNS subjectAltName). */
 export const HOSTNAME = 'example.test';
@@ -80,4 +81,30 @@ export function counters(ctx: Context): Partial<CacheStats> {
 /** Seconds since the epoch, as OpenSSL's session times count them. */
 export function now(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** The LeakError assertNoLeaks() throws now (failing the test when it throws none). */
+export function leakOf(ossl: OpenSSL): LeakError {
+  let thrown: unknown;
+  try {
+    ossl.ledger.assertNoLeaks();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(LeakError);
+  return thrown as LeakError;
+}
+
+/**
+ * No session leaks, and the only objects not freed yet are exactly `alive` (contexts or connections
+ * a test still uses): assertNoLeaks() names every unfreed connection and context.
+ */
+export function expectNoLeaksBut(ossl: OpenSSL, alive: { id: string }[]): void {
+  if (alive.length === 0) {
+    ossl.ledger.assertNoLeaks();
+    return;
+  }
+  const leak = leakOf(ossl);
+  expect(leak.leaks).toEqual([]);
+  expect(leak.objects.map((o) => o.id).sort()).toEqual(alive.map((o) => o.id).sort());
 }

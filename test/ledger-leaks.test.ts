@@ -1,0 +1,86 @@
+// Connections and contexts are watched like sessions: assertNoLeaks() names the ones not freed (with
+// where they were made, in debug mode), and onLeak reports the ones collected without free().
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type GeneratedCertificate, type LeakInfo, loadOpenSSL } from '../dist/index.js';
+import { HOSTNAME, leakOf } from './support/tls.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+let cert: GeneratedCertificate;
+beforeAll(async () => {
+  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+});
+
+/** Collects garbage until `done()` or a few rounds passed (finalizers run after a turn of the loop). */
+async function collect(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 20 && !done(); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('connections and contexts that are never freed', () => {
+  it('assertNoLeaks names every live connection and context, with its creation stack in debug mode; freeing them clears the report', async () => {
+    const ossl = await loadOpenSSL({ debug: true });
+    const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
+    const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+    const leak = leakOf(ossl);
+    expect(leak.leaks).toEqual([]);
+    expect(leak.objects.map((o) => [o.kind, o.id])).toEqual([
+      ['context', server.id],
+      ['context', client.id],
+      ['connection', pair.client.id],
+      ['connection', pair.server.id],
+    ]);
+    for (const o of leak.objects) expect(o.created).toContain('ledger-leaks.test.ts');
+    expect(leak.message).toContain(`connection ${pair.client.id}`);
+    pair.free();
+    expect(leakOf(ossl).objects.map((o) => o.id)).toEqual([server.id, client.id]);
+    // A context freed while its connection lives is the application's part done: not a leak.
+    const c = client.newConnection({ hostname: HOSTNAME });
+    client.free();
+    expect(leakOf(ossl).objects.map((o) => o.id)).toEqual([server.id, c.id]);
+    c.free();
+    server.free();
+    ossl.ledger.assertNoLeaks();
+  });
+
+  it('onLeak reports a connection and a context collected without free(), by id and kind', async () => {
+    const reported: [string, LeakInfo][] = [];
+    const ossl = await loadOpenSSL({ debug: true, onLeak: (id, info) => reported.push([id, info]) });
+    const ids = ((): { context: string; connection: string } => {
+      const context = ossl.createContext({ role: 'client', ca: cert.certificate });
+      const connection = context.newConnection({ hostname: HOSTNAME });
+      return { context: context.id, connection: connection.id };
+    })();
+    await collect(() => reported.length >= 2);
+    expect(reported.map(([id, info]) => [id, info.kind]).sort()).toEqual([
+      [ids.connection, 'connection'],
+      [ids.context, 'context'],
+    ]);
+    for (const [, info] of reported) expect(info.created).toContain('ledger-leaks.test.ts');
+    // Reported, never freed: the ledger still lists both.
+    expect(
+      leakOf(ossl)
+        .objects.map((o) => o.id)
+        .sort(),
+    ).toEqual([ids.connection, ids.context].sort());
+  });
+
+  it('a freed connection or context is never reported, however it is collected', async () => {
+    const reported: string[] = [];
+    const ossl = await loadOpenSSL({ onLeak: (id) => reported.push(id) });
+    ((): void => {
+      const context = ossl.createContext({ role: 'client', ca: cert.certificate });
+      context.newConnection({ hostname: HOSTNAME }).free();
+      context.free();
+    })();
+    await collect(() => false);
+    expect(reported).toEqual([]);
+    ossl.ledger.assertNoLeaks();
+  });
+});
