@@ -788,6 +788,47 @@ describe('the playground page', () => {
     }
   });
 
+  it('inside a session: SSL_SESSION_print of the selected variable, never read through a freed one', async () => {
+    const page = await open();
+    await page.selectOption('[data-testid="select-variable"]', 's1');
+    await page.waitForSelector('body[data-busy="false"]');
+    const print = await byId(page, 'inside-print').innerText();
+    expect(print).toContain('SSL-Session:');
+    expect(print).toMatch(/Protocol\s*: TLSv1\.3/);
+    const refusedBefore = (await stats(page)).refused;
+    await click(page, 'act-free');
+    await page.selectOption('[data-testid="select-variable"]', 's1');
+    expect(await byId(page, 'inside-refused').innerText()).toContain('no longer stands for a session');
+    expect((await stats(page)).refused).toBe(refusedBefore); // looking is never a refused call
+    await byId(page, 'inside')
+      .screenshot({ path: `${SHOTS}/16-inside-a-session.png` })
+      .catch(() => undefined);
+    await page.close();
+  });
+
+  it('says why an offered session gave a full handshake: an ID the cache lost, a TLS 1.3 ticket used once', async () => {
+    const page = await open();
+    await byId(page, 'editor-text').fill(
+      [
+        'handshake(x3);',
+        'SSL_CTX_flush_sessions(x3, now + 7201);',
+        'handshake(x3, s1);',
+        'handshake(x2);',
+        't = SSL_get1_session(c5);',
+        'handshake(x2, t);',
+        'handshake(x2, t);',
+      ].join('\n'),
+    );
+    await click(page, 'editor-all');
+    expect(await page.locator('[data-testid="editor-error"]').count()).toBe(0);
+    const program = await byId(page, 'program').innerText();
+    expect(program).toContain("a full handshake because x3's cache no longer holds s1's session ID");
+    expect(await connection(page, 'C7')).toMatchObject({ reused: 'true' });
+    expect(program).toContain('a full handshake because t was not resumable');
+    expect(await connection(page, 'C9')).toMatchObject({ reused: 'false' });
+    await page.close();
+  });
+
   it('fits a narrow screen without sideways scrolling', async () => {
     const page = await open({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

@@ -14,6 +14,7 @@ import {
   quotesFor,
   renderConnectionsTable,
   renderError,
+  renderInside,
   renderLastLines,
   renderProgram,
   renderQuote,
@@ -741,10 +742,23 @@ export class App {
     renderSessionsTable(byTestId('sessions'), snap, this.ghosts);
     renderConnectionsTable(byTestId('connections'), snap);
     renderStats(byTestId('stats'), snap, w.leaks.length);
+    this.renderInside();
     this.renderSelects(snap);
     this.renderScenario();
     this.updateButtons();
     this.writeLink();
+  }
+
+  private renderInside(): void {
+    const v = this.sel.variable ? this.world.find(this.sel.variable) : undefined;
+    renderInside(byTestId('inside-body'), v ? v.name : null, () => {
+      if (!v) throw new Error('no variable');
+      // Only a live variable is read: a read through a freed handle or an expired view would be a
+      // refused call of its own, counted by the ledger, made by the page and not by you.
+      if (!v.obj.alive) throw new Error(`${v.name} no longer stands for a session (freed or expired): there is nothing to read through it`);
+      const o = this.world.ossl;
+      return { print: o.SSL_SESSION_print(v.obj) };
+    });
   }
 
   private validateSelection(snap: Snapshot): void {

@@ -266,3 +266,30 @@ export function renderStats(root: HTMLElement, snap: Snapshot, leaks: number): v
     leaks ? h('span', { class: 'bad' }, 'leaks reported ', h('b', {}, leaks)) : null,
   );
 }
+
+/** SSL_SESSION_print of the selected variable's session (OpenSSL's words, not ours). */
+export function renderInside(root: HTMLElement, name: string | null, read: () => { print: string }): void {
+  if (!name) {
+    fill(root, h('p', { class: 'dim' }, 'Select a session variable to look inside it.'));
+    return;
+  }
+  let seen: ReturnType<typeof read>;
+  try {
+    seen = read();
+  } catch (error) {
+    fill(
+      root,
+      h(
+        'p',
+        { class: 'dim', 'data-testid': 'inside-refused' },
+        error instanceof Error ? (error.name === 'Error' ? error.message : `${error.name}: ${error.message}`) : String(error),
+      ),
+    );
+    return;
+  }
+  fill(
+    root,
+    h('h3', {}, h('code', {}, `SSL_SESSION_print(bio, ${name})`)),
+    h('pre', { class: 'inside-text', 'data-testid': 'inside-print', tabindex: '0' }, seen.print),
+  );
+}

@@ -58,6 +58,8 @@ export interface ConnectionInfo {
   reused: boolean | null;
   /** The server a pending connection (made by SSL_set_session) will meet. */
   server: ContextInfo | null;
+  /** Why an offered session gave a full handshake instead of a resumption (null: none offered, or resumed). */
+  fallback?: string | null;
 }
 
 export interface CLine {
@@ -388,8 +390,41 @@ export class World {
     }
   }
 
+  /** What the page can read of a session before offering it: enough to say why a resumption failed. */
+  private offerFacts(v: Variable, server: ContextInfo) {
+    const o = this.ossl;
+    try {
+      return {
+        resumable: o.SSL_SESSION_is_resumable(v.obj) === 1,
+        protocol: o.SSL_SESSION_get_protocol_version(v.obj),
+        idLength: o.SSL_SESSION_get_id(v.obj).length,
+        ticket: o.SSL_SESSION_has_ticket(v.obj) === 1,
+        expires: o.SSL_SESSION_get_time(v.obj) + o.SSL_SESSION_get_timeout(v.obj),
+        cached: server.ctx.sessionCount,
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Why an offered session gave a full handshake, from its fields as they were before the offer. */
+  private fallbackReason(v: Variable, server: ContextInfo, f: NonNullable<ReturnType<World['offerFacts']>>): string {
+    const tls13 = f.protocol === 0x0304;
+    if (!f.resumable)
+      return `${v.name} was not resumable: OpenSSL had marked it (a TLS 1.3 ticket is good for one resumption, and a connection freed without SSL_shutdown marks its session too)`;
+    if (tls13 && server === this.tls12) return `${v.name} is a TLS 1.3 session and ${server.c} speaks only TLS 1.2`;
+    if (!tls13 && server === this.tls13) return `${v.name} is a TLS 1.2 session and ${server.c} speaks only TLS 1.3`;
+    if (f.expires <= Date.now() / 1000) return `${v.name} had expired (its time plus its timeout is in the past)`;
+    if (f.idLength === 0 && !f.ticket) return `${v.name} has neither a session ID nor a ticket: there is nothing the server could look up`;
+    if (!f.ticket)
+      return `${server.c}'s cache no longer holds ${v.name}'s session ID (flushed, removed or evicted), so the server cannot find it`;
+    return `${server.c} did not accept ${v.name}'s ticket`;
+  }
+
   /** A full handshake in memory (or a resumption, given a session to offer). */
   handshake(server: ContextInfo, session: Variable | null = null): [ConnectionInfo, ConnectionInfo] {
+    // Only a live session is read: reading a freed one would be a refused call the page made.
+    const facts = session?.obj.alive ? this.offerFacts(session, server) : null;
     const notes: CLine[] = [];
     let pair: InMemoryPair;
     this.callbackNotes = notes;
@@ -416,9 +451,13 @@ export class World {
         text: `SSL_set_session(${client.c}, ${session.name});`,
         comment: 'the connection takes its own reference',
       });
+    const fallback = session && facts && client.reused === false ? this.fallbackReason(session, server, facts) : null;
+    client.fallback = fallback;
     this.program.push({
       text: `SSL_connect(${client.c});  SSL_accept(${srv.c});`,
-      comment: `${HANDSHAKE_NOTE}: ${client.protocol}, ${client.cipher}, resumed: ${yes(client.reused)} / ${yes(srv.reused)}`,
+      comment:
+        `${HANDSHAKE_NOTE}: ${client.protocol}, ${client.cipher}, resumed: ${yes(client.reused)} / ${yes(srv.reused)}` +
+        (fallback ? `; a full handshake because ${fallback}` : ''),
     });
     this.program.push(...notes);
     return [client, srv];
