@@ -61,7 +61,7 @@ describe('the transport scenario in workerd', () => {
     child.stderr.on('data', (d) => (log += d));
     try {
       let response: Response | null = null;
-      for (let i = 0; i < 100 && !response && child.exitCode === null; i++) {
+      for (let i = 0; i < 300 && !response && child.exitCode === null; i++) {
         response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: JSON.stringify(peers().peers) }).catch(() => null);
         if (!response) await new Promise((r) => setTimeout(r, 100));
       }
