@@ -11,6 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { integer, list, record, text } from '../core/convert.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export interface BridgeOptions {
@@ -58,17 +59,32 @@ export function destination(text: string, lowestPort = 1): string {
 }
 
 /** Starts a bridge; resolves once it listens. */
+const BRIDGE_OPTIONS = ['host', 'port', 'allow', 'maxTunnels', 'maxTunnelsPerClient', 'maxBuffered', 'idleTimeoutMs'] as const;
+/** A port to listen on: 0 (any free port) to 65535. */
+const LISTEN_PORT = { name: 'a port number from 0 to 65535', min: 0, max: 65535 };
+/** Limits: at least 1 (a limit of 0 or NaN would mean "no tunnel" or, compared, "no limit"). */
+const LIMIT = { name: 'a whole number from 1 to 2147483647', min: 1, max: 0x7fffffff };
+
+/**
+ * Starts a bridge; resolves once it listens. Options are read once, own properties only, and every
+ * limit is a checked whole number: a polluted prototype or a NaN cannot lift a bound.
+ */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
-  const allow = new Set(options.allow.map(destination));
+  const o = record(options, 'startBridge', BRIDGE_OPTIONS);
+  const host = text(o.host, 'startBridge: host');
+  const port = integer(o.port, LISTEN_PORT, 'startBridge: port');
+  const allow = new Set(list(o.allow, 'startBridge: allow', (v, what) => destination(text(v, what))));
   if (allow.size === 0) throw new InvalidArgumentError('bridge: give at least one allowed destination (--allow host:port)');
-  const maxTunnels = options.maxTunnels ?? 256;
-  const maxPerClient = options.maxTunnelsPerClient ?? 64;
-  const maxBuffered = options.maxBuffered ?? 1 << 20;
-  const idleMs = options.idleTimeoutMs ?? 60_000;
+  const limit = (key: (typeof BRIDGE_OPTIONS)[number], fallback: number): number =>
+    o[key] === undefined ? fallback : integer(o[key], LIMIT, `startBridge: ${key}`);
+  const maxTunnels = limit('maxTunnels', 256);
+  const maxPerClient = limit('maxTunnelsPerClient', 64);
+  const maxBuffered = limit('maxBuffered', 1 << 20);
+  const idleMs = limit('idleTimeoutMs', 60_000);
   const perClient = new Map<string, number>();
   const open = new Set<WebSocket>();
 
-  const server = new WebSocketServer({ host: options.host, port: options.port, maxPayload: maxBuffered, perMessageDeflate: false });
+  const server = new WebSocketServer({ host, port, maxPayload: maxBuffered, perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -155,7 +171,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const address = server.address();
   return {
-    port: typeof address === 'object' && address ? address.port : options.port,
+    port: typeof address === 'object' && address ? address.port : port,
     get tunnels() {
       return open.size;
     },

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { TransportError } from '../../dist/index.js';
+import { InvalidArgumentError, TransportError } from '../../dist/index.js';
 import { BRIDGE_CLOSE, startBridge } from '../../dist/node/bridge.js';
 import { connect, websocketTransport } from '../../dist/web/index.js';
 import { nodeTlsServer, tcpServer } from '../interop/peers.js';
@@ -75,6 +75,22 @@ describe('the WebSocket bridge', () => {
     }
     expect(dialled).toBe(0);
     await expect(startBridge({ host: '127.0.0.1', port: 0, allow: [] })).rejects.toThrow(/at least one allowed destination/);
+    // Limits are checked whole numbers, read as own properties: NaN, 0, a string or a polluted
+    // prototype cannot lift a bound, and a non-string destination is refused.
+    const base = { host: '127.0.0.1', port: 0, allow: [`127.0.0.1:${allowed.port}`] };
+    for (const bad of [{ maxTunnels: Number.NaN }, { maxTunnels: 0 }, { idleTimeoutMs: 1.5 }, { maxBuffered: Infinity }]) {
+      await expect(startBridge({ ...base, ...bad }), JSON.stringify(bad)).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    await expect(startBridge({ ...base, maxTunnelsPerClient: '9' as unknown as number })).rejects.toBeInstanceOf(TypeError);
+    await expect(startBridge({ ...base, allow: [42 as unknown as string] })).rejects.toBeInstanceOf(TypeError);
+    await expect(startBridge({ ...base, allow: ['127.0.0.1:1\u0000'] })).rejects.toBeInstanceOf(InvalidArgumentError);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.allow = ['127.0.0.1:1'];
+    try {
+      await expect(startBridge({ host: '127.0.0.1', port: 0 } as never)).rejects.toBeInstanceOf(TypeError);
+    } finally {
+      delete proto.allow;
+    }
     await bridge.close();
     await allowed.close();
     await other.close();
