@@ -87,10 +87,10 @@ export interface UnmatchedTake {
 /** One leaked session, as reported by ledger.assertNoLeaks(). */
 export interface LeakReport {
   sessionId: string;
-  /** References the JS side still holds. */
-  jsReferences: number;
-  /** OpenSSL's own count. */
-  cReferences: number;
+  /** OpenSSL's own count (the session's `references` field). */
+  references: number;
+  /** The part of `references` JS handles still hold. */
+  handleReferences: number;
   created?: string;
   /** Per reference still held by a handle: the take that was never given back. */
   unmatched: UnmatchedTake[];
@@ -121,7 +121,7 @@ export class LeakError extends OpenSSLWasmError {
             leaks
               .map(
                 (l) =>
-                  `${l.sessionId} (JS holds ${l.jsReferences}, C count ${l.cReferences}` +
+                  `${l.sessionId} (references ${l.references}, ${l.handleReferences} held by handles` +
                   (l.unattributed ? `, ${l.unattributed} held by no one` : '') +
                   ')' +
                   l.unmatched

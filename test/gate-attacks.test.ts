@@ -336,7 +336,7 @@ describe('6. internals are unreachable', () => {
     s.free();
     expect(s.alive).toBe(false);
     expect(other.references).toBe(1);
-    expect(other.holders().cReferences).toBe(1);
+    expect(other.holders().references).toBe(1);
     other.free();
     client.free();
     server.free();

@@ -38,7 +38,7 @@ function expectLedgerAgreesWithC(): void {
   for (const l of ossl.ledger.live()) {
     expect({ session: l.session, references: l.holders.reduce((n, h) => n + h.references, 0) }).toEqual({
       session: l.session,
-      references: l.cReferences,
+      references: l.references,
     });
   }
 }
@@ -265,7 +265,7 @@ describe('calls into what OpenSSL is running right now', () => {
         expect(inside).toBeInstanceOf(ReentrancyError);
         expect(escaped).toBeInstanceOf(CallbackError);
         expect((escaped as CallbackError).cause).toBe(inside);
-        expect(ossl.ledger.holders(other).cReferences).toBe(1);
+        expect(ossl.ledger.holders(other).references).toBe(1);
         expectLedgerAgreesWithC();
         ctx.onNewSession(null);
         expectWorks(client, server);

@@ -50,7 +50,7 @@ function setup(sessionCacheMode?: number): { server: Context; client: Context; o
 function holdersOf(s: Session | SessionView): Record<string, number> {
   const report = ossl.ledger.holders(s);
   expect(report.unattributed).toBe(0);
-  expect(report.holders.reduce((n, h) => n + h.references, 0)).toBe(report.cReferences);
+  expect(report.holders.reduce((n, h) => n + h.references, 0)).toBe(report.references);
   return Object.fromEntries(report.holders.map((h) => [h.id, h.references]));
 }
 
@@ -207,11 +207,11 @@ describe('onNewSession: every way a callback can treat the handle it is given', 
     freeAll(server, client, other);
     const s = handle as unknown as Session;
     // C still counts it: OpenSSL dropped one reference, the callback's up_ref is still held.
-    expect(ossl.ledger.holders(s)).toMatchObject({ cReferences: 1, jsReferences: 1, unattributed: 0 });
+    expect(ossl.ledger.holders(s)).toMatchObject({ references: 1, handleReferences: 1, unattributed: 0 });
     expect(holdersOf(s)).toEqual({ [s.handleId]: 1 });
     const leak = leakOf(ossl);
     const report = leak.leaks.find((l) => l.sessionId === s.sessionId);
-    expect(report).toMatchObject({ jsReferences: 1, cReferences: 1 });
+    expect(report).toMatchObject({ handleReferences: 1, references: 1 });
     expect(report?.unmatched.map((t) => [t.holder, t.site, t.via])).toEqual([[s.handleId, 'api', 'SSL_SESSION_up_ref']]);
     expect(report?.unmatched[0].stack).toContain('ledger-callbacks.test.ts');
     expect(leak.message).toContain(`${s.sessionId}: ${s.handleId} took a reference at api (SSL_SESSION_up_ref)`);

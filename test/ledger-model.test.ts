@@ -107,15 +107,15 @@ function check(
   for (const e of events) expect([e.site, allowed.includes(e.site)]).toEqual([e.site, true]);
   for (const want of must) expect(events).toContainEqual(expect.objectContaining(want));
   const live = r.ossl.ledger.live();
-  const held = new Map<string, number>();
+  const byHolder = new Map<string, number>();
   for (const l of live) {
     const sum = l.holders.reduce((n, h) => n + h.references, 0);
-    expect([l.session, sum]).toEqual([l.session, l.cReferences]);
-    for (const h of l.holders) held.set(h.id, (held.get(h.id) ?? 0) + h.references);
+    expect([l.session, sum]).toEqual([l.session, l.references]);
+    for (const h of l.holders) byHolder.set(h.id, (byHolder.get(h.id) ?? 0) + h.references);
   }
   for (const [i, s] of r.handles.entries()) {
     if (m.handles[i] === 0) continue;
-    expect([s.handleId, held.get(s.handleId)]).toEqual([s.handleId, m.handles[i]]);
+    expect([s.handleId, byHolder.get(s.handleId)]).toEqual([s.handleId, m.handles[i]]);
   }
   const cache = `${r.ctx.id12.id} cache`;
   const inCache = live.filter((l) => l.holders.some((h) => h.id === cache)).map((l) => l.session);
@@ -271,21 +271,21 @@ class CacheOp implements Cmd {
       return;
     }
     const s = r.handles[pick(live(m), this.k)];
-    const held = r.ossl.ledger.holders(s).holders.map((h) => h.id);
+    const holders = r.ossl.ledger.holders(s).holders.map((h) => h.id);
     if (this.op === 'remove') {
       const removed = ctx.removeSession(s);
       // OpenSSL removes by session id: a cached copy with the same id goes when s is not cached itself.
-      if (held.includes(cache)) expect(removed).toBe(true);
+      if (holders.includes(cache)) expect(removed).toBe(true);
       if (this.target === 'id12') removedById(m, r, 'cache-remove');
       check(
         m,
         r,
         ['cache-remove'],
-        held.includes(cache) ? [{ op: 'free', site: 'cache-remove', holder: cache, session: s.sessionId }] : [],
+        holders.includes(cache) ? [{ op: 'free', site: 'cache-remove', holder: cache, session: s.sessionId }] : [],
       );
       return;
     }
-    const elsewhere = held.some((h) => h.endsWith(' cache') && h !== cache);
+    const elsewhere = holders.some((h) => h.endsWith(' cache') && h !== cache);
     if (elsewhere) {
       expect(() => ctx.addSession(s)).toThrow(InvalidArgumentError);
       check(m, r, []);
@@ -293,7 +293,7 @@ class CacheOp implements Cmd {
     }
     const events = r.ossl.ledger.events();
     const added = ctx.addSession(s);
-    expect(added).toBe(!held.includes(cache));
+    expect(added).toBe(!holders.includes(cache));
     if (this.target === 'id12' && added) {
       // Another cached session with the same id is dropped; a full cache then evicts its oldest.
       const after = r.ossl.ledger.events().filter((e) => e.seq > (events.at(-1)?.seq ?? 0));

@@ -54,7 +54,7 @@ function sitesOf(s: Session | SessionView | string, events: ReturnType<typeof si
 }
 function holdersOf(s: Session | SessionView): Record<string, number> {
   const report = ossl.ledger.holders(s);
-  expect(report.holders.reduce((n, h) => n + h.references, 0)).toBe(report.cReferences);
+  expect(report.holders.reduce((n, h) => n + h.references, 0)).toBe(report.references);
   return Object.fromEntries(report.holders.map((h) => [h.id, h.references]));
 }
 

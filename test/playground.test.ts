@@ -78,10 +78,10 @@ async function shot(page: Page, name: string, fullPage = false): Promise<void> {
 }
 
 /** OpenSSL's count for a session as the diagram shows it, or null when it is not drawn. */
-async function refs(page: Page, session: string): Promise<number | null> {
+async function references(page: Page, session: string): Promise<number | null> {
   const node = byId(page, `session-${session}`);
   if ((await node.count()) === 0) return null;
-  return Number(await node.getAttribute('data-refs'));
+  return Number(await node.getAttribute('data-references'));
 }
 
 async function sessionState(page: Page, session: string): Promise<string | null> {
@@ -122,11 +122,11 @@ async function connection(
   };
 }
 
-async function stats(page: Page): Promise<{ live: number; js: number; refused: number; violations: number }> {
+async function stats(page: Page): Promise<{ live: number; handleReferences: number; refused: number; violations: number }> {
   const el = byId(page, 'stats');
   return {
     live: Number(await el.getAttribute('data-live-sessions')),
-    js: Number(await el.getAttribute('data-js-references')),
+    handleReferences: Number(await el.getAttribute('data-handle-references')),
     refused: Number(await el.getAttribute('data-refused')),
     violations: Number(await el.getAttribute('data-violations')),
   };
@@ -150,7 +150,7 @@ async function lastC(page: Page): Promise<string> {
 }
 
 /** The events the timeline lists for the newest action. */
-async function latestEvents(page: Page): Promise<{ cause: string; op: string; session: string; refs: number }[]> {
+async function latestEvents(page: Page): Promise<{ cause: string; op: string; session: string; references: number }[]> {
   return page
     .locator('[data-testid="action-group"]')
     .first()
@@ -160,7 +160,7 @@ async function latestEvents(page: Page): Promise<{ cause: string; op: string; se
         cause: e.getAttribute('data-cause') ?? '',
         op: e.getAttribute('data-op') ?? '',
         session: e.getAttribute('data-session') ?? '',
-        refs: Number(e.getAttribute('data-refs')),
+        references: Number(e.getAttribute('data-references')),
       })),
     );
 }
@@ -176,7 +176,7 @@ describe('the playground page', () => {
     // The client kept its ticket session from the new-session callback as s1; the connection holds it too.
     const s1 = await variable(page, 's1');
     expect(s1).toMatchObject({ kind: 'handle', state: 'owns', references: 1, session: client.session });
-    expect(await refs(page, s1.session)).toBe(2);
+    expect(await references(page, s1.session)).toBe(2);
     expect(await holders(page, s1.session)).toEqual({ s1: 1, C1: 1 });
     expect(await holders(page, srv.session as string)).toEqual({ C2: 1 });
     const row = byId(page, `session-row-${s1.session}`);
@@ -195,12 +195,12 @@ describe('the playground page', () => {
   it('every session call button runs its C and moves the counts it should', async () => {
     const page = await open();
     await click(page, 'act-reset');
-    expect(await stats(page)).toMatchObject({ live: 0, js: 0 });
+    expect(await stats(page)).toMatchObject({ live: 0, handleReferences: 0 });
 
     await click(page, 'act-new');
     expect(await lastC(page)).toBe('SSL_SESSION *s1 = SSL_SESSION_new();');
     const s1 = (await variable(page, 's1')).session;
-    expect(await refs(page, s1)).toBe(1);
+    expect(await references(page, s1)).toBe(1);
     await click(page, 'act-up-ref');
     expect(await lastC(page)).toContain('SSL_SESSION_up_ref(s1);');
     expect(await holders(page, s1)).toEqual({ s1: 2 });
@@ -208,7 +208,7 @@ describe('the playground page', () => {
     expect(await lastC(page)).toBe('SSL_SESSION *s2 = SSL_SESSION_dup(s1);');
     const s2 = (await variable(page, 's2')).session;
     expect(s2).not.toBe(s1);
-    expect([await refs(page, s1), await refs(page, s2)]).toEqual([2, 1]);
+    expect([await references(page, s1), await references(page, s2)]).toEqual([2, 1]);
 
     // The cache of the selected context (X1, the client's) takes its own reference. OpenSSL removes
     // by session ID, and SSL_SESSION_new's session has none: it stays until a flush drops it.
@@ -236,24 +236,24 @@ describe('the playground page', () => {
     await click(page, 'act-get-session');
     expect(await lastC(page)).toContain('SSL_SESSION *v1 = SSL_get_session(c2);  /* borrowed: no reference taken */');
     expect(await variable(page, 'v1')).toMatchObject({ kind: 'view', state: 'borrowed', references: 0, session: server });
-    expect(await refs(page, server)).toBe(2);
+    expect(await references(page, server)).toBe(2);
     await click(page, 'act-get1-session');
     expect(await lastC(page)).toContain('SSL_get1_session(c2)');
     const owned = await page.locator('[data-testid="select-variable"]').inputValue();
     expect(await variable(page, owned)).toMatchObject({ kind: 'handle', state: 'owns', references: 1, session: server });
-    expect(await refs(page, server)).toBe(3);
+    expect(await references(page, server)).toBe(3);
     await click(page, 'act-free');
-    expect(await refs(page, server)).toBe(2);
+    expect(await references(page, server)).toBe(2);
 
     // SSL_set_session on a new connection, then Resume finishes it: reused on both sides.
     const kept = (await variable(page, 's3')).session; // the client's session, from new_session_cb(c1)
     expect(kept).toBe(c.session);
     await byId(page, 'select-variable').selectOption('s3');
-    const before = await refs(page, kept);
+    const before = await references(page, kept);
     await click(page, 'act-set-session');
     expect(await lastC(page)).toContain('SSL_set_session(c3, s3);');
     expect(await connection(page, 'C3')).toMatchObject({ state: 'pending' });
-    expect(await refs(page, kept)).toBe((before as number) + 1);
+    expect(await references(page, kept)).toBe((before as number) + 1);
     await click(page, 'act-resume');
     expect(await connection(page, 'C3')).toMatchObject({ state: 'connected', reused: 'true', protocol: 'TLSv1.2' });
     expect(await connection(page, 'C4')).toMatchObject({ state: 'connected', reused: 'true' });
@@ -277,7 +277,7 @@ describe('the playground page', () => {
     await click(page, 'act-flush-later');
     expect(await holders(page, server)).toEqual({ C4: 1 });
     const flushEvents = await latestEvents(page);
-    expect(flushEvents).toContainEqual({ cause: 'openssl', op: 'free', session: server, refs: 1 });
+    expect(flushEvents).toContainEqual({ cause: 'openssl', op: 'free', session: server, references: 1 });
     expect(await stats(page)).toMatchObject({ violations: 0 });
     await shot(page, '02-session-calls');
     await page.close();
@@ -293,7 +293,7 @@ describe('the playground page', () => {
     it(`misuse "${m.id}" is refused with ${m.error}, quotes the man page, and changes nothing`, async () => {
       const page = await open();
       const kept = await variable(page, 's1'); // the first handshake's client session
-      const refsBefore = await refs(page, kept.session);
+      const referencesBefore = await references(page, kept.session);
       const refusedBefore = (await stats(page)).refused;
       await click(page, `misuse-${m.id}`);
       expect(await errorName(page)).toBe(m.error);
@@ -316,13 +316,13 @@ describe('the playground page', () => {
       // The session the error names is drawn with a count its listed holders account for.
       const session = (await byId(page, 'error').getAttribute('data-session')) as string;
       expect(await byId(page, `session-${session}`).locator('[data-testid="refused-mark"]').count()).toBe(1);
-      const count = await refs(page, session);
+      const count = await references(page, session);
       const listed = Object.values(await holders(page, session)).reduce((a, b) => a + b, 0);
       expect(count).toBe(listed);
       if (m.id !== 'view-after-free') {
         // Its setup took and gave back (or only borrowed): the first session's count is what it was.
         expect(session).toBe(kept.session);
-        expect(count).toBe(refsBefore);
+        expect(count).toBe(referencesBefore);
       } else {
         expect(await holders(page, session)).toEqual({ s2: 1 }); // c3 is gone; only the kept handle remains
       }
@@ -344,13 +344,13 @@ describe('the playground page', () => {
         3,
         async () => {
           const s2 = (await variable(page, 's2')).session;
-          expect([await refs(page, s1), await refs(page, s2)]).toEqual([2, 1]);
+          expect([await references(page, s1), await references(page, s2)]).toEqual([2, 1]);
         },
       ],
       [
         4,
         async () => {
-          expect(await refs(page, s1)).toBe(3);
+          expect(await references(page, s1)).toBe(3);
           expect(await holders(page, s1)).toEqual({ s1: 2, X1: 1 });
         },
       ],
@@ -366,14 +366,14 @@ describe('the playground page', () => {
         7,
         async () => {
           expect(await sessionState(page, s1)).toBe('freed');
-          expect(await latestEvents(page)).toContainEqual({ cause: 'openssl', op: 'free', session: s1, refs: 0 });
+          expect(await latestEvents(page)).toContainEqual({ cause: 'openssl', op: 'free', session: s1, references: 0 });
         },
       ],
       [
         8,
         async () => {
           expect(await byId(page, 'no-sessions').count()).toBe(0); // the freed copy is still drawn, crossed out
-          expect(await stats(page)).toMatchObject({ live: 0, js: 0, violations: 0 });
+          expect(await stats(page)).toMatchObject({ live: 0, handleReferences: 0, violations: 0 });
           expect(await byId(page, 'scenario-text').innerText()).toContain('ledger.assertNoLeaks() passed');
         },
       ],
@@ -404,7 +404,7 @@ describe('the playground page', () => {
 
     await click(page, 'scenario-next');
     expect(await variable(page, 'v1')).toMatchObject({ kind: 'view', state: 'borrowed', session: server });
-    expect(await refs(page, server)).toBe(2);
+    expect(await references(page, server)).toBe(2);
 
     await click(page, 'scenario-next');
     expect(await step(page)).toMatchObject({ step: 3 });
@@ -420,7 +420,7 @@ describe('the playground page', () => {
 
     await click(page, 'scenario-next');
     expect(await sessionState(page, server)).toBe('freed');
-    expect(await latestEvents(page)).toContainEqual({ cause: 'openssl', op: 'free', session: server, refs: 0 });
+    expect(await latestEvents(page)).toContainEqual({ cause: 'openssl', op: 'free', session: server, references: 0 });
     expect(await byId(page, 'plain-c').innerText()).toContain('double free');
     expect(await page.locator('[data-testid="scenario-body"] [data-testid="quote"]').first().innerText()).toContain(
       'These failures may also appear delayed',
@@ -469,7 +469,7 @@ describe('the playground page', () => {
     expect(await byId(page, 'holder-X2').getAttribute('data-sessions')).toBe('0');
     const events = await latestEvents(page);
     expect(events.filter((e) => e.cause === 'openssl' && e.op === 'created').length).toBeGreaterThanOrEqual(3);
-    expect(events).toContainEqual({ cause: 'js', op: 'get1', session: k13, refs: 2 });
+    expect(events).toContainEqual({ cause: 'js', op: 'get1', session: k13, references: 2 });
 
     await click(page, 'scenario-next'); // TLS 1.3 resumption: a new ticket, a new session
     expect(await connection(page, 'C7')).toMatchObject({ reused: 'true', protocol: 'TLSv1.3' });
@@ -483,7 +483,7 @@ describe('the playground page', () => {
     await click(page, 'scenario-next');
     expect(await step(page)).toEqual({ scenario: '3', step: 5, total: 5 });
     expect(await errorName(page)).toBe('');
-    expect(await stats(page)).toMatchObject({ live: 0, js: 0, violations: 0 });
+    expect(await stats(page)).toMatchObject({ live: 0, handleReferences: 0, violations: 0 });
     expect(await byId(page, 'scenario-text').innerText()).toContain('passed');
     await page.close();
   });
@@ -712,7 +712,7 @@ describe('the playground page', () => {
     expect(await lines.nth(3).getAttribute('data-state')).toBe('next');
 
     await click(page, 'editor-all'); // the flush frees the server's session; the last line is not a call
-    expect(await refs(page, server)).toBeNull();
+    expect(await references(page, server)).toBeNull();
     expect(await lines.nth(5).locator('[data-testid="editor-error"]').innerText()).toContain('SSL_SESSION_fre is not one of the calls');
     expect((await stats(page)).violations).toBe(0);
     await page.close();

@@ -588,7 +588,7 @@ describe('bad DER and PEM: an OpenSSLError, never a trap, nothing leaked, nothin
     expect(error.operation).toBe(operation);
     expect(ossl.failed).toBe(false);
     expect(ossl.ledger.live()).toEqual([]);
-    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 0, jsReferences: 0, violations: 0 });
+    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 0, handleReferences: 0, violations: 0 });
     // The queue did not bleed: the next failure reports only its own reason...
     const s = ossl.d2i_SSL_SESSION(sessionDER());
     expect(ossl.SSL_SESSION_set1_id(s, new Uint8Array(33))).toBe(0);
@@ -733,7 +733,7 @@ describe('a session without a cipher cannot be encoded, and the error says why',
         `^${operation} failed.* \\(OpenSSL refuses to encode a session without a cipher: encode a session from a handshake or a decoder\\)$`,
       ),
     );
-    expect(ossl.ledger.holders(s).cReferences).toBe(1);
+    expect(ossl.ledger.holders(s).references).toBe(1);
     s.free();
     ossl.ledger.assertNoLeaks();
   });

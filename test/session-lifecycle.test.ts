@@ -2,7 +2,7 @@
 // and d2i's fresh reference), through the OpenSSL-shaped layer, the idiomatic Session, and both mixed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DoubleFreeError, disposeSymbol, loadOpenSSL, type OpenSSL, Session } from '../dist/index.js';
-import { cReferences, liveEntry, sessionDER } from './support/sessions.js';
+import { liveEntry, referencesOf, sessionDER } from './support/sessions.js';
 
 let ossl: OpenSSL;
 beforeEach(async () => {
@@ -38,14 +38,14 @@ describe('SSL_SESSION_new(3): "creates a new SSL_SESSION structure"', () => {
     expect(ossl.ledger.live()).toEqual([
       {
         session: s.sessionId,
-        cReferences: 1,
-        jsReferences: 1,
+        references: 1,
+        handleReferences: 1,
         handles: [s.handleId],
         holders: [{ kind: 'handle', id: s.handleId, references: 1 }],
       },
     ]);
     const report = ossl.ledger.holders(s);
-    expect(report).toMatchObject({ session: s.sessionId, cReferences: 1, jsReferences: 1, unattributed: 0 });
+    expect(report).toMatchObject({ session: s.sessionId, references: 1, handleReferences: 1, unattributed: 0 });
     expect(report.holders).toEqual([{ kind: 'handle', id: expect.stringMatching(/^H\d+$/), references: 1 }]);
     expect(eventsOf(s)).toMatchObject([{ op: 'new', references: 1, cause: 'js', via: 'SSL_SESSION_new' }]);
     ossl.SSL_SESSION_free(s);
@@ -56,9 +56,9 @@ describe('SSL_SESSION_new(3): "creates a new SSL_SESSION structure"', () => {
     const a = ossl.newSession();
     const b = ossl.newSession();
     expect(a.sessionId).not.toBe(b.sessionId);
-    expect(cReferences(ossl, a)).toBe(1);
-    expect(cReferences(ossl, b)).toBe(1);
-    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 2, jsReferences: 2, js: { new: 2 } });
+    expect(referencesOf(ossl, a)).toBe(1);
+    expect(referencesOf(ossl, b)).toBe(1);
+    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 2, handleReferences: 2, js: { new: 2 } });
     a.free();
     b.free();
     ossl.ledger.assertNoLeaks();
@@ -76,18 +76,18 @@ describe('SSL_SESSION_up_ref(3): "increments the reference count"', () => {
   it('SSL_SESSION_up_ref returns 1 and adds exactly one reference, held through the same object', () => {
     const s = ossl.SSL_SESSION_new();
     expect(ossl.SSL_SESSION_up_ref(s)).toBe(1);
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 2, jsReferences: 2 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 2, handleReferences: 2 });
     expect(ossl.ledger.holders(s).holders).toEqual([{ kind: 'handle', id: expect.any(String), references: 2 }]);
     expect(ossl.SSL_SESSION_up_ref(s)).toBe(1);
-    expect(cReferences(ossl, s)).toBe(3);
+    expect(referencesOf(ossl, s)).toBe(3);
     expect(eventsOf(s).map((e) => [e.op, e.references, e.via])).toEqual([
       ['new', 1, 'SSL_SESSION_new'],
       ['up_ref', 2, 'SSL_SESSION_up_ref'],
       ['up_ref', 3, 'SSL_SESSION_up_ref'],
     ]);
-    for (const refs of [2, 1, 0]) {
+    for (const references of [2, 1, 0]) {
       ossl.SSL_SESSION_free(s);
-      expect(cReferences(ossl, s)).toBe(refs);
+      expect(referencesOf(ossl, s)).toBe(references);
     }
     ossl.ledger.assertNoLeaks();
   });
@@ -98,14 +98,14 @@ describe('SSL_SESSION_up_ref(3): "increments the reference count"', () => {
     expect(t).toBeInstanceOf(Session);
     expect(t).not.toBe(s);
     expect(t.sessionId).toBe(s.sessionId);
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 2, jsReferences: 2 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 2, handleReferences: 2 });
     expect(liveEntry(ossl, s)?.handles).toHaveLength(2);
     expect(eventsOf(s).at(-1)).toMatchObject({ op: 'up_ref', references: 2, cause: 'js', via: 'Session.upRef' });
 
     s.free();
     expect(s.alive).toBe(false);
     expect(t.alive).toBe(true);
-    expect(liveEntry(ossl, t)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, t)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(t.id).toEqual(new Uint8Array(0)); // the session itself is untouched
     t.free();
     expect(liveEntry(ossl, t)).toBeUndefined();
@@ -119,21 +119,21 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
     const t = s.upRef();
     s.id = Uint8Array.of(1, 2, 3);
     ossl.SSL_SESSION_free(s);
-    expect(liveEntry(ossl, t)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, t)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(eventsOf(t).at(-1)).toMatchObject({ op: 'free', references: 1, cause: 'js', via: 'SSL_SESSION_free' });
     expect(t.id).toEqual(Uint8Array.of(1, 2, 3));
     ossl.SSL_SESSION_free(t);
     ossl.ledger.assertNoLeaks();
   });
 
-  it('SSL_SESSION_free on the last reference frees the session: the event shows refs 0 and live() no longer lists it', () => {
+  it('SSL_SESSION_free on the last reference frees the session: the event shows references 0 and live() no longer lists it', () => {
     const s = ossl.SSL_SESSION_new();
     ossl.SSL_SESSION_free(s);
     expect(eventsOf(s).at(-1)).toMatchObject({ op: 'free', references: 0, cause: 'js', via: 'SSL_SESSION_free' });
     expect(ossl.ledger.live()).toEqual([]);
-    expect(ossl.ledger.holders(s)).toMatchObject({ cReferences: 0, jsReferences: 0, holders: [] });
+    expect(ossl.ledger.holders(s)).toMatchObject({ references: 0, handleReferences: 0, holders: [] });
     expect(s.alive).toBe(false);
-    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 0, jsReferences: 0, js: { new: 1, free: 1 } });
+    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 0, handleReferences: 0, js: { new: 1, free: 1 } });
     ossl.ledger.assertNoLeaks();
   });
 
@@ -144,7 +144,7 @@ describe('SSL_SESSION_free(3): "decrements the reference count ... frees ... if 
     expect(ossl.SSL_SESSION_free(null)).toBeUndefined();
     expect(ossl.ledger.events()).toHaveLength(events);
     expect(ossl.ledger.stats()).toEqual(stats);
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 1, handleReferences: 1 });
     s.free();
     ossl.ledger.assertNoLeaks();
   });
@@ -204,8 +204,8 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     const s = ossl.SSL_SESSION_new();
     const copy = ossl.SSL_SESSION_dup(s);
     expect(copy.sessionId).not.toBe(s.sessionId);
-    expect(liveEntry(ossl, copy)).toMatchObject({ cReferences: 1, jsReferences: 1 });
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, copy)).toMatchObject({ references: 1, handleReferences: 1 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(eventsOf(copy)).toMatchObject([{ op: 'dup', references: 1, cause: 'js', via: 'SSL_SESSION_dup' }]);
     ossl.SSL_SESSION_free(copy);
     ossl.SSL_SESSION_free(s);
@@ -269,8 +269,8 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     expect(ossl.ledger.live()).toEqual([
       {
         session: copy.sessionId,
-        cReferences: 1,
-        jsReferences: 1,
+        references: 1,
+        handleReferences: 1,
         handles: [copy.handleId],
         holders: [{ kind: 'handle', id: copy.handleId, references: 1 }],
       },
@@ -303,7 +303,7 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
         .sort();
     expect(kinds(cached)).toEqual(['cache', 'connection', 'handle']);
     const copy = ossl.SSL_SESSION_dup(cached);
-    expect(ossl.ledger.holders(copy)).toMatchObject({ cReferences: 1, jsReferences: 1, unattributed: 0 });
+    expect(ossl.ledger.holders(copy)).toMatchObject({ references: 1, handleReferences: 1, unattributed: 0 });
     expect(kinds(copy)).toEqual(['handle']);
     expect(copy.id).toEqual(cached.id);
     const inCache = server.sessionCount;
@@ -311,7 +311,7 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     pair.free();
     client.free();
     expect(inCache).toBeGreaterThan(0);
-    expect(ossl.ledger.holders(copy)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(ossl.ledger.holders(copy)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(kinds(cached)).toEqual(['handle']);
     copy.free();
     cached.free();
@@ -335,8 +335,8 @@ describe('SSL_SESSION_dup(3): "a copy of src ... not owned by any cache that src
     const t = s.upRef();
     ossl.SSL_SESSION_up_ref(t);
     const copy = ossl.SSL_SESSION_dup(t);
-    expect(cReferences(ossl, s)).toBe(3);
-    expect(cReferences(ossl, copy)).toBe(1);
+    expect(referencesOf(ossl, s)).toBe(3);
+    expect(referencesOf(ossl, copy)).toBe(1);
     copy.free();
     s.free();
     t.free();
@@ -351,8 +351,8 @@ describe('d2i_SSL_SESSION(3) and PEM_read: a fresh reference the caller owns', (
     const der = s.toDER();
     const decoded = ossl.d2i_SSL_SESSION(der);
     expect(decoded.sessionId).not.toBe(s.sessionId);
-    expect(liveEntry(ossl, decoded)).toMatchObject({ cReferences: 1, jsReferences: 1 });
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, decoded)).toMatchObject({ references: 1, handleReferences: 1 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(eventsOf(decoded)).toMatchObject([{ op: 'd2i', references: 1, cause: 'js', via: 'd2i_SSL_SESSION' }]);
     decoded.hostname = 'only.the.decoded.one';
     expect(s.hostname).toBeNull();
@@ -366,8 +366,8 @@ describe('d2i_SSL_SESSION(3) and PEM_read: a fresh reference the caller owns', (
     const a = ossl.sessionFromDER(sessionDER());
     const b = ossl.sessionFromPEM(a.toPEM());
     expect(new Set([a.sessionId, b.sessionId]).size).toBe(2);
-    expect(cReferences(ossl, a)).toBe(1);
-    expect(cReferences(ossl, b)).toBe(1);
+    expect(referencesOf(ossl, a)).toBe(1);
+    expect(referencesOf(ossl, b)).toBe(1);
     expect(eventsOf(b)).toMatchObject([{ op: 'pem_read', references: 1, via: 'PEM_read_SSL_SESSION' }]);
     a.free();
     b.free();
@@ -381,7 +381,7 @@ describe('d2i_SSL_SESSION(3) and PEM_read: a fresh reference the caller owns', (
     expect(a.sessionId).not.toBe(b.sessionId);
     a.free();
     expect(b.toDER()).toEqual(ossl.i2d_SSL_SESSION(b));
-    expect(liveEntry(ossl, b)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, b)).toMatchObject({ references: 1, handleReferences: 1 });
     b.free();
     ossl.ledger.assertNoLeaks();
   });
@@ -400,7 +400,7 @@ describe('both layers act on the same objects and the same ledger', () => {
     const t = s.upRef();
     ossl.SSL_SESSION_free(t);
     expect(t.alive).toBe(false);
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 1, handleReferences: 1 });
     s.free();
     ossl.ledger.assertNoLeaks();
   });
@@ -410,7 +410,7 @@ describe('both layers act on the same objects and the same ledger', () => {
     expect(ossl.SSL_SESSION_up_ref(s)).toBe(1);
     s.free();
     expect(s.alive).toBe(true);
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 1, handleReferences: 1 });
     s.free();
     expect(s.alive).toBe(false);
     expect(ossl.ledger.live()).toEqual([]);
@@ -423,7 +423,7 @@ describe('both layers act on the same objects and the same ledger', () => {
     {
       using scoped = s;
       ossl.SSL_SESSION_up_ref(scoped);
-      expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 2, jsReferences: 2 });
+      expect(liveEntry(ossl, s)).toMatchObject({ references: 2, handleReferences: 2 });
     }
     expect(s.alive).toBe(false);
     expect(ossl.ledger.live()).toEqual([]);
@@ -469,7 +469,7 @@ describe('both layers act on the same objects and the same ledger', () => {
       'free:Session.free:0',
       'free:SSL_SESSION_free:0',
     ]);
-    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 0, jsReferences: 0, js: { new: 1, up_ref: 2, dup: 2, free: 5 } });
+    expect(ossl.ledger.stats()).toMatchObject({ liveSessions: 0, handleReferences: 0, js: { new: 1, up_ref: 2, dup: 2, free: 5 } });
     ossl.ledger.assertNoLeaks();
   });
 });
@@ -481,8 +481,8 @@ describe('the ledger without tracing (trace: false) keeps the same counts', () =
     const t = s.upRef();
     quiet.SSL_SESSION_up_ref(t);
     const copy = quiet.SSL_SESSION_dup(s);
-    expect(quiet.ledger.holders(s)).toMatchObject({ cReferences: 3, jsReferences: 3 });
-    expect(quiet.ledger.holders(copy)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(quiet.ledger.holders(s)).toMatchObject({ references: 3, handleReferences: 3 });
+    expect(quiet.ledger.holders(copy)).toMatchObject({ references: 1, handleReferences: 1 });
     for (const h of [t, s, t, copy]) h.free();
     expect(quiet.ledger.live()).toEqual([]);
     expect(

@@ -136,7 +136,7 @@ describe('DoubleFreeError: free on a handle whose references are all released', 
         const s = keeper.upRef();
         first(ossl, s);
         expectRefused(ossl, () => second(ossl, s), DoubleFreeError);
-        expect(liveEntry(ossl, keeper)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+        expect(liveEntry(ossl, keeper)).toMatchObject({ references: 1, handleReferences: 1 });
         expect(keeper.id).toEqual(new Uint8Array(0));
         keeper.free();
         ossl.ledger.assertNoLeaks();
@@ -217,7 +217,7 @@ describe('UseAfterFreeError: any use of a handle whose references are all releas
     const s = keeper.upRef();
     s.free();
     expectRefused(ossl, () => use(s), UseAfterFreeError);
-    expect(liveEntry(ossl, keeper)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, keeper)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(keeper.toDER()).toEqual(der); // a refused setter wrote nothing
     keeper.free();
     ossl.ledger.assertNoLeaks();
@@ -230,7 +230,7 @@ describe('UseAfterFreeError: any use of a handle whose references are all releas
     const s = keeper.upRef();
     ossl.SSL_SESSION_free(s);
     expectRefused(ossl, () => call(ossl, s, cipher), UseAfterFreeError);
-    expect(liveEntry(ossl, keeper)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, keeper)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(keeper.toDER()).toEqual(der);
     keeper.free();
     ossl.ledger.assertNoLeaks();
@@ -257,7 +257,7 @@ describe('NotOwnedError: SSL_SESSION_free on a reference the JS side never took'
     const { view, close } = handshake();
     expect(view).toBeInstanceOf(SessionView);
     const before = ossl.ledger.holders(view);
-    expect(before).toMatchObject({ cReferences: 1, jsReferences: 0, holders: [{ kind: 'connection', references: 1 }] });
+    expect(before).toMatchObject({ references: 1, handleReferences: 0, holders: [{ kind: 'connection', references: 1 }] });
     const error = expectRefused(ossl, () => ossl.SSL_SESSION_free(view), NotOwnedError);
     expect(error.sessionId).toBe(view.sessionId);
     expect(error.message).toContain('borrowed from SSL_get_session');
@@ -271,11 +271,11 @@ describe('NotOwnedError: SSL_SESSION_free on a reference the JS side never took'
   it('a view that took a reference with SSL_SESSION_up_ref frees exactly that one; a second free is a double free', () => {
     const { view, close } = handshake();
     expect(ossl.SSL_SESSION_up_ref(view)).toBe(1);
-    expect(ossl.ledger.holders(view)).toMatchObject({ cReferences: 2, jsReferences: 1 });
+    expect(ossl.ledger.holders(view)).toMatchObject({ references: 2, handleReferences: 1 });
     ossl.SSL_SESSION_free(view);
-    expect(ossl.ledger.holders(view)).toMatchObject({ cReferences: 1, jsReferences: 0 });
+    expect(ossl.ledger.holders(view)).toMatchObject({ references: 1, handleReferences: 0 });
     expectRefused(ossl, () => ossl.SSL_SESSION_free(view), DoubleFreeError);
-    expect(ossl.ledger.holders(view)).toMatchObject({ cReferences: 1, jsReferences: 0 });
+    expect(ossl.ledger.holders(view)).toMatchObject({ references: 1, handleReferences: 0 });
     close();
     ossl.ledger.assertNoLeaks();
   });
@@ -288,7 +288,7 @@ describe('NotOwnedError: SSL_SESSION_free on a reference the JS side never took'
     const error = expectRefused(ossl, () => view.id, BorrowExpiredError);
     expect(error.message).toContain('was freed');
     expectRefused(ossl, () => ossl.SSL_SESSION_free(view), NotOwnedError);
-    expect(liveEntry(ossl, kept)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, kept)).toMatchObject({ references: 1, handleReferences: 1 });
     expect(kept.toDER()).toEqual(der);
     kept.free();
     ossl.ledger.assertNoLeaks();
@@ -314,7 +314,7 @@ describe('ForeignObjectError: a handle of instance A given to instance B', () =>
   it("B.SSL_SESSION_free(A's session) is refused; A's count stays 1 and A can still free it", () => {
     const s = ossl.SSL_SESSION_new();
     expectForeignRefused(() => other.SSL_SESSION_free(s), s);
-    expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, s)).toMatchObject({ references: 1, handleReferences: 1 });
     ossl.SSL_SESSION_free(s);
     ossl.ledger.assertNoLeaks();
     other.ledger.assertNoLeaks();
@@ -373,7 +373,7 @@ describe('TypeError: a raw number (a C pointer) or any non-session where a sessi
     const keeper = ossl.SSL_SESSION_new();
     const error = expectRefused(ossl, () => ossl.SSL_SESSION_free(value as Session), TypeError);
     expect(error.message).toContain('SSL_SESSION_free: expected a Session or SessionView');
-    expect(liveEntry(ossl, keeper)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, keeper)).toMatchObject({ references: 1, handleReferences: 1 });
     keeper.free();
     ossl.ledger.assertNoLeaks();
   });
@@ -390,7 +390,7 @@ describe('TypeError: a raw number (a C pointer) or any non-session where a sessi
     const error = expectRefused(ossl, () => call(ossl, 0x1000 as unknown as Session, cipher), TypeError);
     expect(error.message).toContain('raw pointers are not accepted');
     expect(error.message).toMatch(new RegExp(`^(${name}|Session\\.\\w+):`));
-    expect(liveEntry(ossl, keeper)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+    expect(liveEntry(ossl, keeper)).toMatchObject({ references: 1, handleReferences: 1 });
     keeper.free();
     ossl.ledger.assertNoLeaks();
   });

@@ -58,11 +58,11 @@ function refused(call: () => unknown, expected: abstract new (...args: never[]) 
 /** After every step: the ledger, OpenSSL's counts and the model agree. */
 function checkInvariants(m: Model, r: Real): void {
   steps++;
-  const expected = new Map<string, { refs: number; handles: number }>();
+  const expected = new Map<string, { references: number; handles: number }>();
   for (const h of m.handles) {
     if (h.references === 0) continue;
-    const e = expected.get(h.session) ?? { refs: 0, handles: 0 };
-    e.refs += h.references;
+    const e = expected.get(h.session) ?? { references: 0, handles: 0 };
+    e.references += h.references;
     e.handles += 1;
     expected.set(h.session, e);
   }
@@ -70,10 +70,10 @@ function checkInvariants(m: Model, r: Real): void {
   expect(live.map((l) => l.session).sort()).toEqual([...expected.keys()].sort());
   for (const l of live) {
     const e = expected.get(l.session);
-    expect(l.cReferences).toBeGreaterThanOrEqual(l.jsReferences);
-    expect(l.jsReferences).toBe(e?.refs);
-    // No connection or cache exists here, so JS holds every reference OpenSSL counts.
-    expect(l.cReferences).toBe(l.jsReferences);
+    expect(l.references).toBeGreaterThanOrEqual(l.handleReferences);
+    expect(l.handleReferences).toBe(e?.references);
+    // No connection or cache exists here, so the handles hold every reference OpenSSL counts.
+    expect(l.references).toBe(l.handleReferences);
     expect(l.handles).toHaveLength(e?.handles ?? -1);
   }
   for (const i of liveIndexes(m)) {

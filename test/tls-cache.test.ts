@@ -464,7 +464,7 @@ describe('expiry', () => {
       seen.push({ view, alive: view.alive, sessionId: view.sessionId, borrowedFrom: view.borrowedFrom });
       // During the callback the session is out of the cache's lists, but its reference is still the
       // cache's: OpenSSL releases it (site cache-flush) after the callback returns.
-      expect(ossl.ledger.holders(view)).toMatchObject({ cReferences: 2, jsReferences: 1, unattributed: 0 });
+      expect(ossl.ledger.holders(view)).toMatchObject({ references: 2, handleReferences: 1, unattributed: 0 });
       expect(holderMap(ossl.ledger.holders(view))).toEqual({ handles: 1, [`${server.id} cache`]: 1 });
       expect(view.id).toEqual(kept?.id);
     });
@@ -606,7 +606,7 @@ describe('callbacks that throw', () => {
     expect(() => s.handshake()).toThrow(thrown as Error); // failed for good
     c.free({ abort: true });
     s.free();
-    expect(ossl.ledger.stats().jsReferences).toBe(1); // only the saved client session
+    expect(ossl.ledger.stats().handleReferences).toBe(1); // only the saved client session
 
     server.onGetSession(null);
     server.sessionCacheMode = SESS_CACHE.SERVER;

@@ -32,7 +32,7 @@ afterEach(() => {
 });
 
 /**
- * The ledger's events about one session since `after` (a seq): [cause, op, refs, via], plus the
+ * The ledger's events about one session since `after` (a seq): [cause, op, references, via], plus the
  * holder for OpenSSL-caused events (the ledger attributes those to the call OpenSSL ran inside).
  */
 function eventsOf(s: Session | SessionView, after = 0): (string | number | undefined)[][] {

@@ -465,7 +465,7 @@ export class App {
     const live = new Set(this.snap.sessions.map((s) => s.id));
     this.ghosts = (previous?.sessions ?? [])
       .filter((s) => !live.has(s.id))
-      .map((s) => ({ ...s, cReferences: 0, jsReferences: 0, holders: [], unattributed: 0, freed: true }));
+      .map((s) => ({ ...s, references: 0, handleReferences: 0, holders: [], unattributed: 0, freed: true }));
     this.failure = failure;
     this.lastLines = w.program.slice(firstLine);
     const error = failure ? (failure.error instanceof Error ? failure.error.name : 'Error') : null;

@@ -118,21 +118,26 @@ export class Diagram {
           class: `node session${s.freed ? ' freed' : ''}`,
           'data-node': s.id,
           'data-testid': `session-${s.id}`,
-          'data-refs': s.cReferences,
-          'data-js-refs': s.jsReferences,
+          'data-references': s.references,
+          'data-handle-references': s.handleReferences,
           'data-state': s.freed ? 'freed' : 'live',
         },
         h(
           'div',
           { class: 'session-head' },
           h('span', { class: 'node-title' }, s.id),
-          h('span', { class: 'refs', 'aria-label': `C reference count ${s.cReferences}` }, 'refs ', h('b', {}, s.cReferences)),
+          h(
+            'span',
+            { class: 'references', 'aria-label': `OpenSSL's count: ${s.references} references` },
+            'references ',
+            h('b', {}, s.references),
+          ),
         ),
         s.id === refused
           ? h(
               'span',
               { class: 'refused-mark', 'data-testid': 'refused-mark' },
-              `refused call: count still ${s.cReferences}, holders untouched`,
+              `refused call: references still ${s.references}, holders untouched`,
             )
           : null,
         s.freed
@@ -228,7 +233,7 @@ export class Diagram {
         'div',
         { class: 'col col-sessions' },
         h('h3', {}, 'SSL_SESSION objects'),
-        h('p', { class: 'col-note' }, 'refs = OpenSSL’s own count'),
+        h('p', { class: 'col-note' }, 'references = OpenSSL’s own count'),
         nodes.length ? h('ul', { class: 'nodes' }, ...nodes) : h('p', { class: 'empty', 'data-testid': 'no-sessions' }, 'no live sessions'),
       ),
       h(

@@ -30,8 +30,8 @@ function clientConnection(w: World): ConnectionInfo {
   return w.liveClientConnection() ?? w.handshake(w.tls13)[0];
 }
 
-function refs(w: World, session: string): number {
-  return w.holdersOf(session)?.cReferences ?? 0;
+function referencesOf(w: World, session: string): number {
+  return w.holdersOf(session)?.references ?? 0;
 }
 
 /** "c1 and s3" (for "… still hold S4"), from the session's holders now. */
@@ -71,7 +71,7 @@ export const MISUSES: Misuse[] = [
       w.free(s.v);
     },
     inC(w, s) {
-      const n = refs(w, s.v.session);
+      const n = referencesOf(w, s.v.session);
       return (
         `In C the second SSL_SESSION_free(${s.v.name}) would take ${s.v.session}'s count from ${n} to ${n - 1}, ` +
         `releasing a reference that belongs to someone else (${othersHolding(w, s.v.session)}). ` +
@@ -94,7 +94,7 @@ export const MISUSES: Misuse[] = [
       w.free(s.v);
     },
     inC(w, s) {
-      const n = refs(w, s.v.session);
+      const n = referencesOf(w, s.v.session);
       return (
         `SSL_get_session(${s.connection.c}) took no reference, so ${s.v.name} has none to give back. In C the free would ` +
         `take ${s.v.session}'s count from ${n} to ${n - 1} anyway; one of its holders (${othersHolding(w, s.v.session)}) ` +
@@ -115,7 +115,7 @@ export const MISUSES: Misuse[] = [
     inC(w, s) {
       return (
         `${s.v.name} released its reference. In C this read would even work today, because ${othersHolding(w, s.v.session)} ` +
-        `still ${holdVerb(w, s.v.session)} ${s.v.session} alive (count ${refs(w, s.v.session)}): the bug stays hidden until the last of them lets go, ` +
+        `still ${holdVerb(w, s.v.session)} ${s.v.session} alive (count ${referencesOf(w, s.v.session)}): the bug stays hidden until the last of them lets go, ` +
         'and then the same line reads freed memory.'
       );
     },
@@ -136,7 +136,7 @@ export const MISUSES: Misuse[] = [
       w.readTime(s.v);
     },
     inC(w, s) {
-      const n = refs(w, s.v.session);
+      const n = referencesOf(w, s.v.session);
       return n > 0
         ? `${s.v.name} was lent by ${s.connection.c}, which is gone. In C the read would work only by luck: ` +
             `${othersHolding(w, s.v.session)} still ${holdVerb(w, s.v.session)} ${s.v.session} (count ${n}). Had nobody kept it, ` +

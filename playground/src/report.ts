@@ -168,7 +168,7 @@ export function renderSessionsTable(root: HTMLElement, snap: Snapshot, ghosts: S
           class: s.freed ? 'freed' : null,
         },
         h('th', { scope: 'row' }, s.id),
-        h('td', {}, s.freed ? 'freed' : String(s.cReferences)),
+        h('td', {}, s.freed ? 'freed' : String(s.references)),
         ...cells,
       );
     });
@@ -188,7 +188,7 @@ export function renderSessionsTable(root: HTMLElement, snap: Snapshot, ghosts: S
               h(
                 'tr',
                 {},
-                ...['Session', 'refs', 'id', 'protocol', 'cipher', 'ticket', 'time', 'timeout', 'resumable'].map((t) =>
+                ...['Session', 'references', 'id', 'protocol', 'cipher', 'ticket', 'time', 'timeout', 'resumable'].map((t) =>
                   h('th', { scope: 'col' }, t),
                 ),
               ),
@@ -254,13 +254,13 @@ export function renderConnectionsTable(root: HTMLElement, snap: Snapshot): void 
 export function renderStats(root: HTMLElement, snap: Snapshot, leaks: number): void {
   const s = snap.stats;
   root.dataset.liveSessions = String(s.liveSessions);
-  root.dataset.jsReferences = String(s.jsReferences);
+  root.dataset.handleReferences = String(s.handleReferences);
   root.dataset.refused = String(s.refused);
   root.dataset.violations = String(s.violations);
   fill(
     root,
     h('span', {}, 'live sessions ', h('b', {}, s.liveSessions)),
-    h('span', {}, 'references held by JS ', h('b', {}, s.jsReferences)),
+    h('span', {}, 'references held by handles ', h('b', {}, s.handleReferences)),
     h('span', {}, 'refused calls ', h('b', {}, s.refused)),
     h('span', {}, 'violations ', h('b', {}, s.violations)),
     leaks ? h('span', { class: 'bad' }, 'leaks reported ', h('b', {}, leaks)) : null,

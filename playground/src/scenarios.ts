@@ -57,7 +57,7 @@ function noSessionLeft(w: World): void {
     if (!(error instanceof LeakError) || error.leaks.length > 0) throw error;
   }
 }
-const refs = (w: World, session: string): number => w.holdersOf(session)?.cReferences ?? 0;
+const referencesOf = (w: World, session: string): number => w.holdersOf(session)?.references ?? 0;
 
 const WHO = ['your code (a JS call)', 'OpenSSL, inside the flush', 'nobody: it leaks'];
 
@@ -99,7 +99,7 @@ const lifecycle: Scenario = {
       body: (w, v) => [
         code('s1'),
         ' is a handle: it stands for the one reference SSL_SESSION_new gave you. ',
-        `${variable(v, 's1').session} has count ${refs(w, variable(v, 's1').session)} and one holder, s1. `,
+        `${variable(v, 's1').session} has count ${referencesOf(w, variable(v, 's1').session)} and one holder, s1. `,
         'A session made outside a handshake is one the man page says you must free yourself.',
       ],
       quotes: [QUOTES.new, QUOTES.mustOnly],
@@ -108,7 +108,7 @@ const lifecycle: Scenario = {
       title: 'SSL_SESSION_up_ref: a second reference',
       run: (w, v) => w.upRef(variable(v, 's1')),
       body: (w, v) => [
-        `The count is ${refs(w, variable(v, 's1').session)}. In C you would hand the second reference to other code or keep it `,
+        `The count is ${referencesOf(w, variable(v, 's1').session)}. In C you would hand the second reference to other code or keep it `,
         'in another pointer; here the page counts it on ',
         code('s1'),
         ', which now owns 2 references and must be freed twice.',
@@ -122,8 +122,8 @@ const lifecycle: Scenario = {
       },
       body: (w, v) => [
         code('s2'),
-        ` names a new object, ${variable(v, 's2').session}, with count ${refs(w, variable(v, 's2').session)}. `,
-        `Freeing one never changes the other's count; ${variable(v, 's1').session} still has ${refs(w, variable(v, 's1').session)}.`,
+        ` names a new object, ${variable(v, 's2').session}, with count ${referencesOf(w, variable(v, 's2').session)}. `,
+        `Freeing one never changes the other's count; ${variable(v, 's1').session} still has ${referencesOf(w, variable(v, 's1').session)}.`,
       ],
       quotes: [QUOTES.dup],
     },
@@ -132,13 +132,13 @@ const lifecycle: Scenario = {
       predict: {
         question: 's1 owns 2 references. After SSL_CTX_add_session(x1, s1), what will its session’s count be?',
         choices: ['2', '3', '4'],
-        answer: (w, v) => String(refs(w, variable(v, 's1').session)),
+        answer: (w, v) => String(referencesOf(w, variable(v, 's1').session)),
         explain: () =>
           'The cache takes a reference of its own (add_session’s man page: “one reference count for the cache”), so 2 + 1. It is OpenSSL’s to release, not yours.',
       },
       run: (w, v) => w.cacheAdd(w.client, variable(v, 's1')),
       body: (w, v) => [
-        `The client context's cache (X1) now holds ${variable(v, 's1').session} too: count ${refs(w, variable(v, 's1').session)} `,
+        `The client context's cache (X1) now holds ${variable(v, 's1').session} too: count ${referencesOf(w, variable(v, 's1').session)} `,
         '= 2 (s1) + 1 (X1 cache). That reference is OpenSSL’s, not yours: you never free it; ',
         code('SSL_CTX_remove_session'),
         ' or a flush releases it.',
@@ -148,14 +148,14 @@ const lifecycle: Scenario = {
     {
       title: 'SSL_SESSION_free: one reference back',
       run: (w, v) => w.free(variable(v, 's1')),
-      body: (w, v) => [`Count ${refs(w, variable(v, 's1').session)}: s1 owns 1, the cache 1. Nothing is freed yet.`],
+      body: (w, v) => [`Count ${referencesOf(w, variable(v, 's1').session)}: s1 owns 1, the cache 1. Nothing is freed yet.`],
       quotes: [QUOTES.decrement],
     },
     {
       title: 'SSL_SESSION_free again: you hold nothing now',
       run: (w, v) => w.free(variable(v, 's1')),
       body: (w, v) => [
-        `Count ${refs(w, variable(v, 's1').session)}: only the cache holds ${variable(v, 's1').session}. In C, `,
+        `Count ${referencesOf(w, variable(v, 's1').session)}: only the cache holds ${variable(v, 's1').session}. In C, `,
         code('s1'),
         ' still contains the address, and reading through it would even work, because the cache keeps the memory alive. ',
         'The page refuses any further use of s1: try the misuse buttons.',
@@ -210,7 +210,7 @@ const delayed: Scenario = {
         const sess = serverSession(w, conn(v, 'server'));
         return [
           `The server context X3 (TLS 1.2, no tickets) keeps every new session in its cache, to resume it by session ID later. `,
-          `Its session ${sess} has count ${refs(w, sess)}: the X3 cache and the server connection ${conn(v, 'server').id}. `,
+          `Its session ${sess} has count ${referencesOf(w, sess)}: the X3 cache and the server connection ${conn(v, 'server').id}. `,
           'The client made a session of its own, kept by its new-session callback.',
         ];
       },
@@ -226,7 +226,7 @@ const delayed: Scenario = {
       body: (w, v) => [
         code(variable(v, 'v').name),
         ` is a view: a pointer lent by ${conn(v, 'server').id}, with no reference of its own. `,
-        `The count stays ${refs(w, variable(v, 'v').session)}. Nothing in C marks it as borrowed, and nothing stops you from freeing it.`,
+        `The count stays ${referencesOf(w, variable(v, 'v').session)}. Nothing in C marks it as borrowed, and nothing stops you from freeing it.`,
       ],
       quotes: [QUOTES.get0],
     },
@@ -234,7 +234,7 @@ const delayed: Scenario = {
       title: 'The mistake: SSL_SESSION_free on the borrowed pointer',
       mistake: { run: (w, v) => w.free(variable(v, 'v')), expect: 'NotOwnedError' },
       body: (w, v) => [
-        `Refused here with NotOwnedError, and the count is still ${refs(w, variable(v, 'v').session)} (see the error panel). `,
+        `Refused here with NotOwnedError, and the count is still ${referencesOf(w, variable(v, 'v').session)} (see the error panel). `,
         `In C the call succeeds silently: the count goes from 2 to 1. Nothing looks wrong — yet.`,
       ],
       runInC: 'delayed',
@@ -246,13 +246,13 @@ const delayed: Scenario = {
       predict: {
         question: 'The free was refused, so the count is still 2 (the X3 cache and c2). What will it be after SSL_free(c2)?',
         choices: ['0', '1', '2'],
-        answer: (w, v) => String(refs(w, variable(v, 'v').session)),
+        answer: (w, v) => String(referencesOf(w, variable(v, 'v').session)),
         explain: () =>
           'SSL_free drops exactly the connection’s reference; the cache’s stays. In plain C, after the mistake, this same call would have reached 0 and freed memory the cache still points at.',
       },
       run: (w, v) => w.freeConnection(conn(v, 'server')),
       body: (w, v) => [
-        `SSL_free(${conn(v, 'server').c}) drops the connection's reference: count ${refs(w, variable(v, 'v').session)}, `,
+        `SSL_free(${conn(v, 'server').c}) drops the connection's reference: count ${referencesOf(w, variable(v, 'v').session)}, `,
         'held by the X3 cache alone. Correct, and resumable by its session ID.',
       ],
       runInC: 'delayed',
@@ -297,7 +297,7 @@ const delayed: Scenario = {
         'To keep a session beyond its connection, take a reference of your own with ',
         code('SSL_get1_session'),
         ` and free exactly that one. ${variable(v, 'kept').session}: X3 cache + connection + ${variable(v, 'kept').name} = 3; `,
-        `after SSL_free, 2; after SSL_SESSION_free(${variable(v, 'kept').name}), ${refs(w, variable(v, 'kept').session)}: only the cache, as it should be.`,
+        `after SSL_free, 2; after SSL_SESSION_free(${variable(v, 'kept').name}), ${referencesOf(w, variable(v, 'kept').session)}: only the cache, as it should be.`,
       ],
       quotes: [QUOTES.get1],
     },
@@ -320,7 +320,7 @@ const resumption: Scenario = {
         const sess = serverSession(w, conn(v, 's12'));
         return [
           `The client keeps its session as ${variable(v, 'k12').name} (new-session callback); it carries the session ID the `,
-          `server chose. The server keeps its own session ${sess} in the X3 cache (count ${refs(w, sess)}: cache + ${conn(v, 's12').id}). `,
+          `server chose. The server keeps its own session ${sess} in the X3 cache (count ${referencesOf(w, sess)}: cache + ${conn(v, 's12').id}). `,
           'There is no ticket: X3 has tickets turned off, so the cache is the only way back.',
         ];
       },
@@ -343,7 +343,7 @@ const resumption: Scenario = {
         `SSL_set_session(${conn(v, 'c12b').c}, ${variable(v, 'k12').name}) offered the ID; the server found it in its cache. `,
         `Resumed on both sides: client ${conn(v, 'c12b').conn.sessionReused ? 'yes' : 'no'}, server ${conn(v, 's12b').conn.sessionReused ? 'yes' : 'no'}. `,
         `Look at the objects: ${conn(v, 'c12b').id} uses the very same SSL_SESSION as ${conn(v, 'c12').id} `,
-        `(${variable(v, 'k12').session}, count ${refs(w, variable(v, 'k12').session)}), and the server's ${conn(v, 's12b').id} the very same cached one. `,
+        `(${variable(v, 'k12').session}, count ${referencesOf(w, variable(v, 'k12').session)}), and the server's ${conn(v, 's12b').id} the very same cached one. `,
         'No new session was made on either side.',
       ],
       quotes: [QUOTES.set],

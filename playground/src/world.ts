@@ -89,8 +89,10 @@ export interface HolderEdge {
 
 export interface SessionNode {
   id: string;
-  cReferences: number;
-  jsReferences: number;
+  /** OpenSSL's own count (the session's `references` field). */
+  references: number;
+  /** The part of it held through JS handles. */
+  handleReferences: number;
   holders: HolderEdge[];
   unattributed: number;
   details: SessionDetails | null;
@@ -621,10 +623,10 @@ export class World {
         const known = holders.reduce((n, h) => n + h.references, 0);
         return {
           id: live.session,
-          cReferences: live.cReferences,
-          jsReferences: live.jsReferences,
+          references: live.references,
+          handleReferences: live.handleReferences,
           holders,
-          unattributed: Math.max(0, live.cReferences - known),
+          unattributed: Math.max(0, live.references - known),
           details: this.details.get(live.session) ?? null,
           freed: false,
         };
@@ -675,14 +677,14 @@ export class World {
   fingerprint(): { text: string; events: number; refused: number; summary: string } {
     const s = this.snapshot();
     const parts = s.sessions.map(
-      (n) => `${n.id}:${n.cReferences}/${n.jsReferences}[${n.holders.map((h) => `${h.node}×${h.references}`).join(',')}]`,
+      (n) => `${n.id}:${n.references}/${n.handleReferences}[${n.holders.map((h) => `${h.node}×${h.references}`).join(',')}]`,
     );
     const events = s.events.length === 0 ? 0 : s.events[s.events.length - 1].seq;
     return {
       text: `${parts.join(' ')}|${events}`,
       events,
       refused: s.stats.refused,
-      summary: s.sessions.length === 0 ? 'no live sessions' : s.sessions.map((n) => `${n.id} refs ${n.cReferences}`).join(', '),
+      summary: s.sessions.length === 0 ? 'no live sessions' : s.sessions.map((n) => `${n.id} references ${n.references}`).join(', '),
     };
   }
 }

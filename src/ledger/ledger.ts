@@ -1,6 +1,6 @@
 /**
  * The ledger: one per instance. It knows every live session (by a stable id, not its address),
- * how many references the JS side holds through each handle, and what OpenSSL's own count is;
+ * how many references each JS handle holds, and OpenSSL's own count (`references`);
  * it records every reference event with its cause, and answers who holds a session.
  */
 import type { SessionPtr } from '../binding/abi.js';
@@ -17,8 +17,8 @@ export type { Holder, HolderKind } from './holdings.js';
 export class SessionRecord {
   /** False once OpenSSL freed the session (its address may then be reused by another). */
   alive = true;
-  /** References the JS side holds, summed over its handles. */
-  jsReferences = 0;
+  /** References held through JS handles, summed over them (the `handle` holders' share of the count). */
+  handleReferences = 0;
   /** Handles (and views that took a reference) currently holding references. */
   readonly owners = new Set<Ownership>();
   /** Every holder's references, derived from this session's events (with tracing). */
@@ -50,9 +50,11 @@ export interface Ownership {
 
 export interface HoldersReport {
   session: string;
-  /** OpenSSL's own count. */
-  cReferences: number;
-  jsReferences: number;
+  /** OpenSSL's own count (the session's `references` field). */
+  references: number;
+  /** The part of `references` held through JS handles (the `handle` holders' references, summed). */
+  handleReferences: number;
+  /** Every holder and its references: JS handles, connections, caches. */
   holders: Holder[];
   /** References no known holder accounts for (OpenSSL-internal, e.g. a handshake in progress). */
   unattributed: number;
@@ -60,8 +62,11 @@ export interface HoldersReport {
 
 export interface LiveSession {
   session: string;
-  cReferences: number;
-  jsReferences: number;
+  /** OpenSSL's own count (the session's `references` field). */
+  references: number;
+  /** The part of `references` held through JS handles. */
+  handleReferences: number;
+  /** The ids of the handles holding references ("H4"). */
   handles: string[];
   /** Every holder: JS handles, connections, caches. */
   holders: Holder[];
@@ -70,7 +75,8 @@ export interface LiveSession {
 
 export interface LedgerStats {
   liveSessions: number;
-  jsReferences: number;
+  /** References held through JS handles, over every live session. */
+  handleReferences: number;
   /** Events by operation, JS-caused and OpenSSL-caused separately. */
   js: Partial<Record<EventOp, number>>;
   openssl: Partial<Record<EventOp, number>>;
@@ -141,8 +147,8 @@ export class LedgerWriter {
     this.flush();
     return [...this.records.values()].map((r) => ({
       session: r.id,
-      cReferences: this.b.x.osw_session_refs(r.ptr),
-      jsReferences: r.jsReferences,
+      references: this.b.x.osw_session_refs(r.ptr),
+      handleReferences: r.handleReferences,
       handles: [...r.owners].map((o) => o.id),
       holders: this.holdersOf(r).holders,
       ...(r.created ? { created: r.created } : {}),
@@ -151,11 +157,11 @@ export class LedgerWriter {
 
   stats(): LedgerStats {
     this.flush();
-    let js = 0;
-    for (const r of this.records.values()) js += r.jsReferences;
+    let handleReferences = 0;
+    for (const r of this.records.values()) handleReferences += r.handleReferences;
     return {
       liveSessions: this.records.size,
-      jsReferences: js,
+      handleReferences,
       js: { ...this.counts.js },
       openssl: { ...this.counts.openssl },
       refused: this.refusedCount,
@@ -183,7 +189,7 @@ export class LedgerWriter {
    */
   holdersOf(record: SessionRecord): HoldersReport {
     this.flush();
-    const cReferences = record.alive ? this.b.x.osw_session_refs(record.ptr) : 0;
+    const references = record.alive ? this.b.x.osw_session_refs(record.ptr) : 0;
     let holders: Holder[];
     if (this.tracing) holders = record.holdings.list();
     else {
@@ -193,10 +199,10 @@ export class LedgerWriter {
     const known = holders.reduce((n, h) => n + h.references, 0);
     return {
       session: record.id,
-      cReferences,
-      jsReferences: record.jsReferences,
+      references,
+      handleReferences: record.handleReferences,
       holders,
-      unattributed: Math.max(0, cReferences - known),
+      unattributed: Math.max(0, references - known),
     };
   }
 
@@ -224,11 +230,11 @@ export class LedgerWriter {
       const c = this.b.x.osw_session_refs(r.ptr);
       if (this.tracing) this.crossCheck(r, 'assertNoLeaks', c);
       const lost = this.tracing ? Math.max(0, c - r.holdings.total) : 0;
-      if (r.jsReferences > 0 || lost > 0) {
+      if (r.handleReferences > 0 || lost > 0) {
         leaks.push({
           sessionId: r.id,
-          jsReferences: r.jsReferences,
-          cReferences: c,
+          handleReferences: r.handleReferences,
+          references: c,
           ...(r.created ? { created: r.created } : {}),
           unmatched: r.holdings.unmatched(['handle']).map((t) => ({
             holder: t.holder,
@@ -279,7 +285,7 @@ export class LedgerWriter {
   /** The holders derived from the events must add up to OpenSSL's own count. */
   private crossCheck(r: SessionRecord, after: string, c = r.alive ? this.b.x.osw_session_refs(r.ptr) : 0): void {
     if (r.holdings.total === c) return;
-    const held = r.holdings
+    const holders = r.holdings
       .list()
       .map((h) => `${h.id} ${h.references}`)
       .join(', ');
@@ -293,7 +299,7 @@ export class LedgerWriter {
       .map((e) => `#${e.seq} ${e.op} ${e.site} ${e.holder ?? '?'} -> ${e.references} (${e.via})`)
       .join('; ');
     this.violationList.push(
-      `after ${after}: ${r.id}'s holders (${held || 'none'}) add up to ${r.holdings.total} but OpenSSL counts ${c}; last events: ${last}`,
+      `after ${after}: ${r.id}'s holders (${holders || 'none'}) add up to ${r.holdings.total} but OpenSSL counts ${c}; last events: ${last}`,
     );
   }
 
@@ -339,12 +345,12 @@ export class LedgerWriter {
    */
   adopt(ptr: SessionPtr, op: EventOp, via: string, opcode: 0 | 1): Ownership {
     const id = `H${++this.nextHandle}`;
-    const refs = this.consume(ptr, opcode, op, via, id);
+    const references = this.consume(ptr, opcode, op, via, id);
     const record = this.records.get(ptr) ?? this.recordFor(ptr);
     const own = this.newOwnership(record, 1, id);
-    record.jsReferences++;
+    record.handleReferences++;
     record.owners.add(own);
-    this.check(record, refs);
+    this.check(record, references);
     return own;
   }
 
@@ -357,12 +363,12 @@ export class LedgerWriter {
 
   /** After SSL_SESSION_up_ref succeeded for `own`. */
   tookReference(own: Ownership, via: string): void {
-    const refs = this.consume(own.record.ptr, 1, 'up_ref', via, own.id);
+    const references = this.consume(own.record.ptr, 1, 'up_ref', via, own.id);
     own.references++;
     own.owned = true;
-    own.record.jsReferences++;
+    own.record.handleReferences++;
     own.record.owners.add(own);
-    this.check(own.record, refs);
+    this.check(own.record, references);
   }
 
   /** Call just before SSL_SESSION_free for `own`; returns the count to expect without tracing. */
@@ -384,27 +390,27 @@ export class LedgerWriter {
 
   private giveBack(own: Ownership): void {
     own.references--;
-    own.record.jsReferences--;
+    own.record.handleReferences--;
     if (own.references === 0) {
       own.record.owners.delete(own);
       if (this.debug) own.released = this.stack();
     }
-    if (!this.tracing && own.record.jsReferences === 0) this.records.delete(own.record.ptr);
+    if (!this.tracing && own.record.handleReferences === 0) this.records.delete(own.record.ptr);
   }
 
   /** After SSL_SESSION_free released one reference held through `own`. */
   releasedReference(own: Ownership, via: string, expected: number): void {
     const record = own.record;
     own.references--;
-    record.jsReferences--;
+    record.handleReferences--;
     if (own.references === 0) {
       record.owners.delete(own);
       if (this.debug) own.released = this.stack();
     }
-    const refs = this.consume(record.ptr, 2, 'free', via, own.id, expected);
-    if (refs === 0) this.kill(record);
-    else if (!this.tracing && record.jsReferences === 0) this.records.delete(record.ptr); // no longer ours to follow
-    this.check(record, refs);
+    const references = this.consume(record.ptr, 2, 'free', via, own.id, expected);
+    if (references === 0) this.kill(record);
+    else if (!this.tracing && record.handleReferences === 0) this.records.delete(record.ptr); // no longer ours to follow
+    this.check(record, references);
   }
 
   // ---- trace processing --------------------------------------------------------------------------
@@ -426,11 +432,11 @@ export class LedgerWriter {
   private consume(ptr: SessionPtr, opcode: 0 | 1 | 2, op: EventOp, via: string, holder: string, expected?: number): number {
     this.drain();
     const matched = this.pending.length > 0 ? this.processPending(ptr, opcode) : -1;
-    const refs = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_refs(ptr));
+    const references = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_refs(ptr));
     const known = this.records.get(ptr);
     const record = known?.alive && !(opcode === 0 && matched < 0) ? known : this.createRecord(ptr);
-    this.emit(op, record, refs, 'js', via, holder, 'handle', matched >= 0 ? this.matchedSite : 'api');
-    return refs;
+    this.emit(op, record, references, 'js', via, holder, 'handle', matched >= 0 ? this.matchedSite : 'api');
+    return references;
   }
 
   /**
@@ -453,13 +459,13 @@ export class LedgerWriter {
     for (let i = 0; i < until; i += TRACE_WORDS) {
       const ptr = q[i] as SessionPtr;
       const opcode = q[i + 1] as 0 | 1 | 2;
-      const refs = q[i + 2];
+      const references = q[i + 2];
       const site = siteOf(q[i + 3]);
       const record = opcode === 0 ? this.createRecord(ptr) : (this.records.get(ptr) ?? this.createRecord(ptr));
       const [holder, kind] = this.holderOf(record, opcode, site.site, site.holder, q[i + 4]);
-      this.emit(OPS[opcode], record, refs, 'openssl', this.context.via, holder, kind, site.site);
-      if (opcode === 2 && refs === 0) this.kill(record);
-      else this.check(record, refs);
+      this.emit(OPS[opcode], record, references, 'openssl', this.context.via, holder, kind, site.site);
+      if (opcode === 2 && references === 0) this.kill(record);
+      else this.check(record, references);
     }
     let matched = -1;
     if (until < q.length) {
@@ -512,23 +518,25 @@ export class LedgerWriter {
     record.alive = false;
     if (this.debug) record.released = this.stack();
     if (this.records.get(record.ptr) === record) this.records.delete(record.ptr);
-    if (record.jsReferences > 0) {
-      this.violationList.push(`${record.id} was freed by OpenSSL while the JS side still held ${record.jsReferences} reference(s)`);
+    if (record.handleReferences > 0) {
+      this.violationList.push(`${record.id} was freed by OpenSSL while its handles still held ${record.handleReferences} reference(s)`);
     }
     this.handBacks.delete(record);
     if (this.tracing && record.holdings.total !== 0) this.crossCheck(record, this.context.via, 0);
   }
 
-  private check(record: SessionRecord, cRefs: number): void {
-    if (record.alive && cRefs < record.jsReferences) {
-      this.violationList.push(`${record.id}: OpenSSL's count ${cRefs} is below the ${record.jsReferences} the JS side holds`);
+  private check(record: SessionRecord, references: number): void {
+    if (record.alive && references < record.handleReferences) {
+      this.violationList.push(
+        `${record.id}: OpenSSL counts ${references} references, fewer than the ${record.handleReferences} its handles hold`,
+      );
     }
   }
 
   private emit(
     op: EventOp,
     record: SessionRecord,
-    refs: number,
+    references: number,
     cause: 'js' | 'openssl',
     via: string,
     holder: string,
@@ -537,7 +545,7 @@ export class LedgerWriter {
   ): void {
     const bucket = this.counts[cause];
     bucket[op] = (bucket[op] ?? 0) + 1;
-    const event: LedgerEvent = { seq: 0, op, session: record.id, references: refs, cause, via, holder, site };
+    const event: LedgerEvent = { seq: 0, op, session: record.id, references, cause, via, holder, site };
     if (this.debug) {
       event.stack = this.stack();
       this.touched.add(record);

@@ -119,7 +119,7 @@ export class Ledger {
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     const s = this.stats();
-    return `Ledger { liveSessions: ${s.liveSessions}, jsReferences: ${s.jsReferences}, refused: ${s.refused}, violations: ${s.violations} }`;
+    return `Ledger { liveSessions: ${s.liveSessions}, handleReferences: ${s.handleReferences}, refused: ${s.refused}, violations: ${s.violations} }`;
   }
 }
 

@@ -69,7 +69,7 @@ async function demo(json: boolean): Promise<void> {
   } catch (error) {
     if (!(error instanceof NotOwnedError)) throw error;
     say(
-      `SSL_SESSION_free on that view is refused (${error.name}): the count stays ${view?.holders().cReferences}.`,
+      `SSL_SESSION_free on that view is refused (${error.name}): references stay ${view?.holders().references}.`,
       'SSL_SESSION_free(v);   /* the bug SSL_SESSION_free(3) warns about */',
     );
   }
@@ -77,17 +77,17 @@ async function demo(json: boolean): Promise<void> {
   const saved = ossl.SSL_get1_session(first.client);
   if (!saved) throw new Error('no session');
   say(
-    `SSL_get1_session takes a reference: JS now holds ${saved.sessionId} (count ${saved.holders().cReferences}).`,
+    `SSL_get1_session takes a reference: JS now holds ${saved.sessionId} (references ${saved.holders().references}).`,
     'SSL_SESSION *saved = SSL_get1_session(c);',
   );
 
   const extra = saved.upRef();
-  say(`up_ref: a second handle, count ${extra.holders().cReferences}.`, 'SSL_SESSION_up_ref(saved);');
+  say(`up_ref: a second handle, references ${extra.holders().references}.`, 'SSL_SESSION_up_ref(saved);');
   extra.free();
 
   first.free();
   say(
-    `Both connections freed after a clean shutdown; ${saved.sessionId} is still held by JS (count ${saved.holders().cReferences}).`,
+    `Both connections freed after a clean shutdown; ${saved.sessionId} is still held by JS (references ${saved.holders().references}).`,
     'SSL_shutdown(c); SSL_free(c); SSL_shutdown(s); SSL_free(s);',
   );
 

@@ -22,7 +22,7 @@ export interface ScenarioResult {
     hasTicket: boolean;
   };
   doubleFree: { error: string; isOwnershipError: boolean };
-  leaks: { live: number; jsReferences: number; refused: number; violations: number };
+  leaks: { live: number; handleReferences: number; refused: number; violations: number };
   ms: Record<string, number>;
 }
 
@@ -58,7 +58,7 @@ export function expectScenarioPassed(result: ScenarioResult, runtime: RegExp): v
   expect(result.der.bytes).toBeGreaterThan(100);
   expect(result.doubleFree).toEqual({ error: 'DoubleFreeError', isOwnershipError: true });
   // The refused double free is the only refusal; nothing is left alive.
-  expect(result.leaks).toEqual({ live: 0, jsReferences: 0, refused: 1, violations: 0 });
+  expect(result.leaks).toEqual({ live: 0, handleReferences: 0, refused: 1, violations: 0 });
 }
 
 /** One line for the test log: which runtime, and how long each step took. */

@@ -129,7 +129,12 @@ export async function runScenario(osw) {
     resumption,
     der: derResult,
     doubleFree,
-    leaks: { live: ossl.ledger.live().length, jsReferences: stats.jsReferences, refused: stats.refused, violations: stats.violations },
+    leaks: {
+      live: ossl.ledger.live().length,
+      handleReferences: stats.handleReferences,
+      refused: stats.refused,
+      violations: stats.violations,
+    },
     ms,
   };
 }

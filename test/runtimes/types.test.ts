@@ -19,7 +19,7 @@ const options: LoadOptions = { wasmUrl: 'openssl.wasm', onProgress: (loaded: num
 const ossl: OpenSSL = await loadOpenSSL(options);
 const other: OpenSSL = await inline.loadOpenSSL({ maxMemory: 32 * 1024 * 1024 });
 const s: Session = ossl.SSL_SESSION_new();
-const references: number = ossl.ledger.holders(s).cReferences;
+const references: number = ossl.ledger.holders(s).references;
 s.free();
 export const refused: unknown[] = [];
 try {

@@ -13,7 +13,7 @@ export function expectClean(ossl: OpenSSL, options: { leaks?: boolean } = {}): v
   expect(ossl.ledger.stats().lostTraceEvents).toBe(0);
   for (const live of ossl.ledger.live()) {
     const sum = live.holders.reduce((n, h) => n + h.references, 0);
-    expect({ session: live.session, holders: sum }).toEqual({ session: live.session, holders: live.cReferences });
+    expect({ session: live.session, holders: sum }).toEqual({ session: live.session, holders: live.references });
   }
   if (options.leaks !== false) ossl.ledger.assertNoLeaks();
 }

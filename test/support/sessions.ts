@@ -62,8 +62,8 @@ export function hex(bytes: Uint8Array): string {
 }
 
 /** OpenSSL's own reference count of the session behind `s` (0 once freed). */
-export function cReferences(ossl: OpenSSL, s: Session | SessionView): number {
-  return ossl.ledger.holders(s).cReferences;
+export function referencesOf(ossl: OpenSSL, s: Session | SessionView): number {
+  return ossl.ledger.holders(s).references;
 }
 
 /** The ledger's live() entry of the session behind `s`, or undefined once it is freed. */
@@ -121,7 +121,7 @@ export function expectRefused<E extends Error>(ossl: OpenSSL, call: () => unknow
 export function expectInstanceWorks(ossl: OpenSSL): void {
   expect(ossl.failed).toBe(false);
   const s = ossl.SSL_SESSION_new();
-  expect(liveEntry(ossl, s)).toMatchObject({ cReferences: 1, jsReferences: 1 });
+  expect(liveEntry(ossl, s)).toMatchObject({ references: 1, handleReferences: 1 });
   ossl.SSL_SESSION_free(s);
   expect(liveEntry(ossl, s)).toBeUndefined();
 }

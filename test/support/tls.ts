@@ -64,13 +64,13 @@ export function holderMap(report: HoldersReport): Record<string, number> {
 
 /**
  * The session's holders are exactly `expected`, and they account for every reference OpenSSL
- * counts: cReferences is their sum and nothing is unattributed.
+ * counts: references is their sum and nothing is unattributed.
  */
 export function expectHolders(ossl: OpenSSL, s: Session | SessionView, expected: Record<string, number>): void {
   const report = ossl.ledger.holders(s);
   expect(holderMap(report)).toEqual(expected);
   const sum = Object.values(expected).reduce((n, r) => n + r, 0);
-  expect({ cReferences: report.cReferences, unattributed: report.unattributed }).toEqual({ cReferences: sum, unattributed: 0 });
+  expect({ references: report.references, unattributed: report.unattributed }).toEqual({ references: sum, unattributed: 0 });
 }
 
 /** The SSL_CTX_sess_* counters that are not zero (so a test lists exactly what moved). */
