@@ -9,8 +9,8 @@
 
 import { EXPORT_NAMES, type Exports } from './binding/abi.js';
 import { Binding, type HostHandlers } from './binding/binding.js';
-import { record } from './core/convert.js';
-import { EntropyUnavailableError, InvalidArgumentError, OpenSSLWasmError } from './errors.js';
+import { boolean, bytes, callable, describe, integer, plain, record, text } from './core/convert.js';
+import { EntropyUnavailableError, OpenSSLWasmError } from './errors.js';
 import type { LeakInfo } from './ledger/objects.js';
 import createOpenSSLModule from './openssl.mjs';
 
@@ -32,7 +32,7 @@ export interface LoadOptions {
   /** A compiled module (WebAssembly.compile of openssl.wasm), to make many instances without recompiling. */
   wasmModule?: WasmModule;
   /** The module's bytes, when you have them already (skips fetching). */
-  wasmBinary?: ArrayBuffer | Uint8Array;
+  wasmBinary?: ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
   /**
    * Where to fetch the module from (default: openssl.wasm beside this file). A relative URL
    * resolves against the page (document.baseURI, or the Worker's location), else against the
@@ -57,11 +57,15 @@ export interface LoadOptions {
 }
 
 /**
- * The options as the caller wrote them: own properties, read once. An option inherited from a
- * polluted Object.prototype (`wasmBinary`: someone else's module; `trace: false`) is no option.
+ * The options as the caller wrote them, converted once (the gate's first step): own properties
+ * only (an option inherited from a polluted Object.prototype, `wasmBinary`: someone else's module,
+ * `trace: false`, is no option), and each of its declared kind, refused rather than coerced:
+ * `debug: 'yes'` or `trace: 0` is a TypeError, a maxMemory of '32 MiB', 1.5 or NaN is refused,
+ * wasmBinary is copied through the intrinsic getters (a Proxy, a lying length or a detached
+ * buffer never reaches the compiler), a callback is a function. No caller code runs after this.
  */
 export function loadOptions(v: unknown): LoadOptions {
-  return record(v, 'loadOpenSSL: options', [
+  const o = record(v, 'loadOpenSSL: options', [
     'debug',
     'trace',
     'wasmModule',
@@ -70,7 +74,34 @@ export function loadOptions(v: unknown): LoadOptions {
     'onProgress',
     'maxMemory',
     'onLeak',
-  ]) as LoadOptions;
+  ]);
+  const what = (k: string): string => `loadOpenSSL: options.${k}`;
+  const out: LoadOptions = plain({});
+  if (o.debug !== undefined) out.debug = boolean(o.debug, what('debug'));
+  if (o.trace !== undefined) out.trace = boolean(o.trace, what('trace'));
+  if (o.wasmModule !== undefined) {
+    if (!(o.wasmModule instanceof WebAssembly.Module)) throw new TypeError('wasmModule must be a WebAssembly.Module');
+    out.wasmModule = o.wasmModule as WasmModule;
+  }
+  if (o.wasmBinary !== undefined) out.wasmBinary = bytes(o.wasmBinary, what('wasmBinary'));
+  if (o.wasmUrl !== undefined) out.wasmUrl = urlOption(o.wasmUrl, what('wasmUrl')) as string | WasmUrl;
+  if (o.onProgress !== undefined) out.onProgress = callable(o.onProgress, what('onProgress')) as LoadOptions['onProgress'];
+  if (o.maxMemory !== undefined) out.maxMemory = integer(o.maxMemory, MEMORY_BYTES, what('maxMemory'));
+  if (o.onLeak !== undefined) out.onLeak = callable(o.onLeak, what('onLeak')) as LoadOptions['onLeak'];
+  return out;
+}
+
+const urlHref = typeof URL === 'function' ? Object.getOwnPropertyDescriptor(URL.prototype, 'href')?.get : undefined;
+
+/** A wasmUrl: a checked string, or a fresh copy of a URL read through the intrinsic href (a subclass's getters never run later). */
+function urlOption(v: unknown, what: string): string | URL {
+  if (typeof v === 'string') return text(v, what);
+  if (v instanceof URL && urlHref) {
+    try {
+      return new URL(Reflect.apply(urlHref, v, []) as string);
+    } catch {}
+  }
+  throw new TypeError(`${what}: expected a string or a URL, got ${describe(v)}`);
 }
 
 const WASM_PAGE = 65536;
@@ -78,6 +109,12 @@ const WASM_PAGE = 65536;
 const INITIAL_MEMORY = 16 * 1024 * 1024;
 const MAX_MEMORY = 2 * 1024 * 1024 * 1024 - WASM_PAGE;
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+/** maxMemory: whole bytes, from the initial memory to the most a wasm32 memory is given here (floored to 64 KiB pages). */
+const MEMORY_BYTES = {
+  name: `a whole number of bytes from ${INITIAL_MEMORY} (16 MiB) to ${MAX_MEMORY} (2 GiB - 64 KiB)`,
+  min: INITIAL_MEMORY,
+  max: MAX_MEMORY,
+};
 
 /** How to get the module past a bundler or runtime that lost it: said once, in every load error. */
 const FIXES =
@@ -175,14 +212,10 @@ function counted(response: Response, onProgress: LoadOptions['onProgress']): Res
 
 /** Finds and compiles the module: given, or from bytes, or fetched (streaming when served as application/wasm). */
 async function wasmModuleOf(options: LoadOptions): Promise<WebAssembly.Module> {
-  if (options.wasmModule !== undefined) {
-    if (!(options.wasmModule instanceof WebAssembly.Module)) throw new TypeError('wasmModule must be a WebAssembly.Module');
-    return options.wasmModule;
-  }
+  // Converted by loadOptions: a Module, and a private copy of the bytes.
+  if (options.wasmModule !== undefined) return options.wasmModule as WebAssembly.Module;
   if (options.wasmBinary !== undefined) {
-    const b = options.wasmBinary;
-    if (!(b instanceof ArrayBuffer || b instanceof Uint8Array)) throw new TypeError('wasmBinary must be an ArrayBuffer or a Uint8Array');
-    const bytes = b instanceof Uint8Array ? b : new Uint8Array(b);
+    const bytes = options.wasmBinary as Uint8Array;
     checkMagic(bytes, 'wasmBinary');
     return compile(bytes, 'wasmBinary');
   }
@@ -241,10 +274,7 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
     );
   }
   const initialPages = INITIAL_MEMORY / WASM_PAGE;
-  const maxPages = Math.floor((options.maxMemory ?? MAX_MEMORY) / WASM_PAGE);
-  if (!(maxPages >= initialPages && maxPages <= MAX_MEMORY / WASM_PAGE)) {
-    throw new InvalidArgumentError(`maxMemory must be between ${INITIAL_MEMORY} and ${MAX_MEMORY} bytes`);
-  }
+  const maxPages = Math.floor((options.maxMemory ?? MAX_MEMORY) / WASM_PAGE); // a checked whole number (loadOptions)
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
   const source = await wasmModuleOf(options);
   const host: HostHandlers = {

@@ -156,6 +156,12 @@ export function integer(v: unknown, kind: NumberKind, what: string): number {
   return v === 0 ? 0 : v; // -0 becomes 0
 }
 
+/** A function (a callback the package will call later): anything else is a TypeError now, not a failure then. */
+export function callable(v: unknown, what: string): (...args: never[]) => unknown {
+  if (typeof v !== 'function') throw new TypeError(`${what}: expected a function, got ${describe(v)}`);
+  return v as (...args: never[]) => unknown;
+}
+
 /** A boolean, never truthiness. */
 export function boolean(v: unknown, what: string): boolean {
   if (typeof v !== 'boolean') throw new TypeError(`${what}: expected true or false, got ${describe(v)}`);
