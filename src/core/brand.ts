@@ -1,10 +1,12 @@
 /**
- * Who made an object. Internals live in module WeakMaps, so an object from another copy of this
- * package (a second install, a bundle that inlined it) is in none of ours. Every copy also files
- * the objects it makes in one registry shared through a Symbol.for key on globalThis: an object
- * found there but not in this copy's maps is another copy's (ForeignObjectError); one found in
- * neither is not a session at all (TypeError). A registry lookup runs no code of the object's own
- * (a Proxy's traps, a getter), unlike reading a brand property would.
+ * Who made an object. Internals live in module WeakMaps and ES private fields, so an object from
+ * another copy of this package (a second install, a bundle that inlined it) is in none of ours.
+ * Every copy also files the objects it makes in one registry shared through a Symbol.for key on
+ * globalThis, or, for sessions (made by the thousand: a WeakMap entry each would cost more than
+ * the rest of making one), files once a recogniser that knows them by their private field. An
+ * object found there but not in this copy's own is another copy's (ForeignObjectError); one found
+ * in neither is not a session at all (TypeError). Neither a lookup nor a private-field check runs
+ * code of the object's own (a Proxy's traps, a getter), unlike reading a brand property would.
  */
 import { ForeignObjectError, IllegalConstructorError } from '../errors.js';
 import { describe } from './convert.js';
@@ -26,6 +28,46 @@ function sharedRegistry(): WeakMap<object, BrandName> {
 }
 const registry = sharedRegistry();
 
+/** Tells which of a copy's kinds an object is, by a check that runs none of the object's code. */
+export type Recogniser = (v: object) => BrandName | undefined;
+const RECOGNISERS = Symbol.for('openssl-session-wasm.recognisers');
+
+function sharedRecognisers(): Recogniser[] {
+  const g = globalThis as unknown as Record<symbol, unknown>;
+  const found = Object.getOwnPropertyDescriptor(g, RECOGNISERS)?.value;
+  if (Array.isArray(found)) return found as Recogniser[];
+  const made: Recogniser[] = [];
+  Object.defineProperty(g, RECOGNISERS, { value: made, enumerable: false, writable: false, configurable: false });
+  return made;
+}
+const recognisers = sharedRecognisers();
+
+/** Files, once per copy, how to recognise a kind of object it makes without a registry entry each. */
+export function recognise(r: Recogniser): void {
+  recognisers[recognisers.length] = r;
+}
+
+const ownValue = (o: object, key: PropertyKey): unknown => Reflect.getOwnPropertyDescriptor(o, key)?.value;
+
+/** What any copy made `v` as, or undefined. */
+function kindOf(v: object): BrandName | undefined {
+  const filed = apply(weakGet, registry, [v]) as BrandName | undefined;
+  if (filed !== undefined) return filed;
+  // Read through descriptors: an accessor someone defined on the shared list is never called.
+  const n = ownValue(recognisers, 'length');
+  for (let i = 0; typeof n === 'number' && i < n; i++) {
+    const r = ownValue(recognisers, i);
+    if (typeof r !== 'function') continue;
+    try {
+      const kind = apply(r, undefined, [v]) as BrandName | undefined;
+      if (kind !== undefined) return kind;
+    } catch {
+      // a recogniser that fails knows nothing
+    }
+  }
+  return undefined;
+}
+
 /** Files an object this copy made under its kind, for every copy to recognise. */
 export function brand(object: object, name: BrandName): void {
   apply(weakSet, registry, [object, name]);
@@ -38,7 +80,7 @@ export function brand(object: object, name: BrandName): void {
  * did not know the value as one of `kinds`.
  */
 export function notOurs(v: unknown, op: string, expected: string, kinds: readonly BrandName[]): Error {
-  const theirs = v !== null && typeof v === 'object' ? (apply(weakGet, registry, [v]) as BrandName | undefined) : undefined;
+  const theirs = v !== null && typeof v === 'object' ? kindOf(v) : undefined;
   if (theirs !== undefined && !kinds.includes(theirs)) return new TypeError(`${op}: expected ${expected}, got a ${theirs}`);
   if (theirs !== undefined) {
     return new ForeignObjectError(

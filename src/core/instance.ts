@@ -17,7 +17,7 @@ import {
 import type { EventOp } from '../ledger/events.js';
 import type { LedgerWriter, Ownership, SessionRecord } from '../ledger/ledger.js';
 import type { LeakInfo } from '../ledger/objects.js';
-import { notOurs } from './brand.js';
+import { notOurs, recognise, refuseConstruction } from './brand.js';
 
 /** Where a view was borrowed from; it expires for good when that changes or goes away. */
 export interface Borrow {
@@ -27,33 +27,65 @@ export interface Borrow {
   expired(): string | null;
 }
 
-/** What stands behind one Session or SessionView (kept in a module WeakMap, never on the object). */
+/** What stands behind one Session or SessionView (in the object's ES private field, unreachable from outside). */
 export interface SessionState {
   readonly core: Core;
-  /** The public object this state stands behind. */
-  readonly holder: object;
+  /** The public object this state stands behind (set once, by Core, right after it is made). */
+  holder: object;
   readonly own: Ownership;
   readonly borrow: Borrow | null;
   /** Why the borrow expired, once it did: expiry is final (A -> B -> A does not revive a view). */
   expiredBecause: string | null;
+  /** Whether the finalizer watches the object now (registration waits for the end of the turn). */
+  watched: boolean;
 }
 
-const sessionStates = new WeakMap<object, SessionState>();
+let readState: (v: object) => SessionState | undefined;
+
+/**
+ * The base of Session and SessionView: the state lives in an ES private field, read by a brand
+ * check (`#state in v`) that runs no code of the value's own (a Proxy has no private fields) and,
+ * unlike a WeakMap entry, costs nothing to create with each handle.
+ */
+export abstract class SessionObject {
+  #state: SessionState | undefined;
+  static {
+    readState = (v) => (#state in v ? v.#state : undefined);
+  }
+  /** @internal */
+  constructor(token: unknown, state: SessionState | undefined, how: string) {
+    refuseConstruction(token, new.target.name, how);
+    this.#state = state;
+  }
+}
 
 /** The state behind a session object of this copy of the package, or undefined. */
 export function sessionState(v: unknown): SessionState | undefined {
-  return typeof v === 'object' && v !== null ? sessionStates.get(v) : undefined;
+  return typeof v === 'object' && v !== null ? readState(v) : undefined;
 }
+
+// Another copy of the package recognises this copy's sessions through the shared registry.
+recognise((v) => {
+  const s = readState(v);
+  return s === undefined ? undefined : s.borrow === null ? 'Session' : 'SessionView';
+});
 
 /** Makes the public objects for a state (the session classes, injected by the instance's builder). */
 export interface SessionFactories {
-  handle(): object;
-  view(): object;
+  handle(state: SessionState): object;
+  view(state: SessionState): object;
 }
+
+/** Handles made in this turn wait here for the finalizer; most are freed before it ends and never need it. */
+const SETTLE_AT = 256;
 
 export class Core {
   private failure: unknown = null;
   private readonly finalizer: FinalizationRegistry<Ownership> | null;
+  /** Objects holding references that the finalizer does not watch yet (see watch()). */
+  private unwatched: SessionState[] = [];
+  private settleQueued = false;
+  private readonly settleNow = (): void => this.settle();
 
   constructor(
     readonly b: Binding,
@@ -106,7 +138,7 @@ export class Core {
 
   /** Conversion of a session argument: the state behind it, of this instance. Runs no check of liveness. */
   session(v: unknown, op: string): SessionState {
-    const state = sessionStates.get(v as object);
+    const state = sessionState(v);
     if (state === undefined) throw notOurs(v, op, 'a Session or SessionView', ['Session', 'SessionView']);
     if (state.core !== this) {
       throw new ForeignObjectError(
@@ -181,18 +213,49 @@ export class Core {
   }
 
   handle(own: Ownership): object {
-    const h = this.factories.handle();
-    sessionStates.set(h, { core: this, holder: h, own, borrow: null, expiredBecause: null });
-    this.finalizer?.register(h, own, own);
+    const state: SessionState = { core: this, holder: NO_HOLDER, own, borrow: null, expiredBecause: null, watched: false };
+    const h = this.factories.handle(state);
+    state.holder = h;
+    this.watch(state);
     return h;
   }
 
   /** A view of the session at ptr, borrowed from `borrow`. */
   view(ptr: SessionPtr, borrow: Borrow): object {
     const record: SessionRecord = this.ledger.recordFor(ptr);
-    const v = this.factories.view();
-    sessionStates.set(v, { core: this, holder: v, own: this.ledger.newOwnership(record, 0), borrow, expiredBecause: null });
+    const own = this.ledger.newOwnership(record, 0);
+    const state: SessionState = { core: this, holder: NO_HOLDER, own, borrow, expiredBecause: null, watched: false };
+    const v = this.factories.view(state);
+    state.holder = v;
     return v;
+  }
+
+  /**
+   * The finalizer reports an object collected while it holds references. Registering costs more
+   * than the rest of upRef()+free(), and most handles are freed in the turn that made them, so an
+   * object waits (held strongly: it cannot be collected unseen) until the end of the turn or until
+   * SETTLE_AT others wait, and is registered then only if it still holds references.
+   */
+  private watch(state: SessionState): void {
+    if (this.finalizer === null || state.watched) return;
+    const n = this.unwatched.push(state);
+    if (n >= SETTLE_AT) this.settle();
+    else if (!this.settleQueued) {
+      this.settleQueued = true;
+      if (typeof queueMicrotask === 'function') queueMicrotask(this.settleNow);
+      else this.settle();
+    }
+  }
+
+  private settle(): void {
+    const waiting = this.unwatched;
+    this.unwatched = [];
+    this.settleQueued = false;
+    for (const state of waiting) {
+      if (state.watched || state.own.references === 0) continue;
+      state.watched = true;
+      this.finalizer?.register(state.holder, state.own, state.own);
+    }
   }
 
   /** SSL_SESSION_up_ref through `state` (the OpenSSL-shaped layer: the same object holds one more). */
@@ -200,7 +263,7 @@ export class Core {
     const own = state.own;
     if (this.b.x.SSL_SESSION_up_ref(own.record.ptr) !== 1) return false;
     this.ledger.tookReference(own, via);
-    if (own.references === 1) this.finalizer?.register(state.holder, own, own);
+    if (own.references === 1) this.watch(state);
     return true;
   }
 
@@ -218,9 +281,15 @@ export class Core {
     const expected = this.ledger.beforeRelease(own);
     this.b.x.SSL_SESSION_free(own.record.ptr);
     this.ledger.releasedReference(own, via, expected);
-    if (own.references === 0) this.finalizer?.unregister(own);
+    if (own.references === 0 && state.watched) {
+      state.watched = false;
+      this.finalizer?.unregister(own);
+    }
   }
 }
+
+/** What a state's holder is until Core sets it, right after the object is made. */
+const NO_HOLDER: object = Object.freeze({});
 
 export function provenance(own: Ownership): { created?: string; released?: string } {
   return {

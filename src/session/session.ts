@@ -4,13 +4,13 @@
  * borrowed (what get0-style functions return): it has no free(), expires for good with what it was
  * borrowed from, and becomes a handle only by taking a reference (`view.upRef()`).
  * Their fields are generated from the one table (../core/fields.ts); every call goes through the
- * gate (../core/gate.ts). What stands behind an object lives in a module WeakMap, never on it.
+ * gate (../core/gate.ts). What stands behind an object lives in its ES private field (../core/instance.ts).
  */
 
-import { brand, CONSTRUCT, notOurs, refuseConstruction } from '../core/brand.js';
+import { CONSTRUCT, notOurs } from '../core/brand.js';
 import { FIELD_ROWS, type SessionFields, type SettableField, type SettableSessionFields, sessionText, writeField } from '../core/fields.js';
 import { declare, OWNED_SESSION, type Param, SESSION } from '../core/gate.js';
-import { type SessionState, sessionState } from '../core/instance.js';
+import { SessionObject, type SessionState, sessionState } from '../core/instance.js';
 import { OpenSSLError } from '../errors.js';
 import type { HoldersReport } from '../ledger/ledger.js';
 
@@ -77,15 +77,14 @@ const free = declare('Session.free', [OWNED_SESSION], (core, s) =>
 );
 
 /** What both handles and views can read. */
-abstract class SessionReader {
+abstract class SessionReader extends SessionObject {
   /** @internal */
-  constructor(token: unknown, kind: 'Session' | 'SessionView' = 'Session') {
-    refuseConstruction(
+  constructor(token: unknown, state?: SessionState) {
+    super(
       token,
-      new.target.name,
+      state,
       'sessions come from the instance (ossl.newSession(), sessionFromDER/PEM, SSL_SESSION_new/dup, d2i_SSL_SESSION), a connection (get1Session(), getSession()) or upRef()/dup() of another session',
     );
-    brand(this, kind);
   }
 
   /** The ledger's stable id of this session ("S3"); the same for every handle and view of it. */
@@ -206,6 +205,6 @@ for (const [name, row] of FIELD_ROWS) {
 
 /** Makes the objects the instance core hands out (injected into it: the core is a layer below). */
 export const sessionFactories = {
-  handle: (): object => new Session(CONSTRUCT),
-  view: (): object => new SessionView(CONSTRUCT, 'SessionView'),
+  handle: (state: SessionState): object => new Session(CONSTRUCT, state),
+  view: (state: SessionState): object => new SessionView(CONSTRUCT, state),
 };
