@@ -9,9 +9,9 @@
 import type { SessionPtr } from './binding/abi.js';
 import type { Binding } from './binding/binding.js';
 import { brand, CONSTRUCT, notOurs, refuseConstruction } from './core/brand.js';
-import { bytes, bytesOrText, integer, NUMBER_KINDS } from './core/convert.js';
+import { integer, NUMBER_KINDS } from './core/convert.js';
 import { FIELD_ROWS, type SessionAccessors, sessionText, writeField } from './core/fields.js';
-import { declare, nullable, OWNED_SESSION, type Param, param, SESSION } from './core/gate.js';
+import { bytesOrTextParam, bytesParam, declare, nullable, numberParam, OWNED_SESSION, type Param, SESSION } from './core/gate.js';
 import { Core } from './core/instance.js';
 import { OpenSSLError } from './errors.js';
 import { LedgerWriter } from './ledger/ledger.js';
@@ -47,9 +47,9 @@ function stateOf(o: unknown, op: string): InstanceState {
 
 // ---- declarations of the calls that are not generated -------------------------------------------------
 
-const DER: Param<Uint8Array> = param('der', bytes);
-const PEM: Param<Uint8Array> = param('pem', bytesOrText);
-const LENGTH: Param<number> = param('n', (v, what) => integer(v, NUMBER_KINDS.randLength, what));
+const DER: Param<Uint8Array> = bytesParam('der');
+const PEM: Param<Uint8Array> = bytesOrTextParam('pem');
+const LENGTH: Param<number> = numberParam('n', NUMBER_KINDS.randLength);
 
 function create(via: string, op: 'new' | 'dup' | 'd2i' | 'pem_read', core: Core, make: (b: Binding) => SessionPtr): Session {
   return core.ledger.run(via, undefined, () => {
@@ -62,7 +62,7 @@ function create(via: string, op: 'new' | 'dup' | 'd2i' | 'pem_read', core: Core,
 
 const calls = {
   /** SSL_CTX_flush_sessions' time is required (Context.flushSessions defaults it to now). */
-  flushTime: declare('SSL_CTX_flush_sessions', [param('time', (v, what) => integer(v, NUMBER_KINDS.sessionTime, what))], (_core, t) => t, {
+  flushTime: declare('SSL_CTX_flush_sessions', [numberParam('time', NUMBER_KINDS.sessionTime)], (_core, t) => t, {
     clearErrors: false,
   }),
   RAND_status: declare('RAND_status', [], (core) => core.b.x.RAND_status()),
@@ -336,7 +336,7 @@ for (const [, row] of FIELD_ROWS) {
   });
   const setter = row.set;
   if (setter === undefined) continue;
-  const value: Param = { name: 'value', convert: (v, what, core) => setter.convert(v, what, core) };
+  const value: Param = { name: 'value', kind: setter.kind, convert: (v, what, core) => setter.convert(v, what, core) };
   const set = declare(setter.name, [SESSION, value], (core, s, v): { ok: 0 | 1; error: OpenSSLError | null } => {
     const ok = writeField(core, setter, s.own.record.ptr, v);
     // The queue is always left empty; the reason for a 0 stays readable in lastError.

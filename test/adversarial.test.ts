@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NUMBER_KINDS } from '../dist/core/convert.js';
 import { FIELD_ROWS } from '../dist/core/fields.js';
-import { declaredCalls } from '../dist/core/gate.js';
+import { type DeclaredCall, declaredCalls, type ParamKind } from '../dist/core/gate.js';
 import {
   type Connection,
   type Context,
@@ -34,6 +34,8 @@ interface World {
   freed: Session;
   expired: SessionView;
   foreign: Session;
+  /** Read once: a case may legitimately free `foreign` (Session.free() with it as `this`). */
+  foreignCipher: unknown;
   server: Context;
   client: Context;
   freedContext: Context;
@@ -64,13 +66,15 @@ beforeAll(async () => {
   const conn = client.newConnection({ hostname: HOSTNAME });
   const freedConn = client.newConnection();
   freedConn.free();
+  const foreign = other.sessionFromDER(der);
   w = {
     ossl,
     other,
     s: ossl.sessionFromDER(der),
     freed,
     expired,
-    foreign: other.sessionFromDER(der),
+    foreign,
+    foreignCipher: foreign.cipher,
     server,
     client,
     freedContext,
@@ -101,6 +105,7 @@ type Kind =
   | { kind: 'string'; max: number; nullable?: boolean; optional?: boolean }
   | { kind: 'number'; min: number; max: number; restore?: boolean; optional?: boolean }
   | { kind: 'callback' }
+  | { kind: 'cipher' }
   | { kind: 'context'; any?: boolean }
   | { kind: 'connection' };
 
@@ -262,6 +267,16 @@ function shapes(k: Kind): Shape[] {
         ...(k.any ? [] : [{ name: 'a freed context', make: () => w.freedContext, expect: OWNERSHIP, ours: true }]),
         { name: "another instance's context", make: () => w.foreignContext, expect: OWNERSHIP, foreignInstance: true },
       ];
+    case 'cipher':
+      // A Cipher is recognised by a WeakMap lookup only: no shape's code can run, none is a Cipher of this instance.
+      return [
+        ...common.map((c) => ({ ...c, expect: INVALID })),
+        { name: 'null', make: () => null, expect: INVALID },
+        { name: 'a string naming a cipher', make: () => 'TLS_AES_128_GCM_SHA256', expect: INVALID },
+        { name: "a copy of a real Cipher's fields", make: () => ({ ...w.s.cipher }), expect: INVALID },
+        { name: 'a Proxy of a real Cipher', make: () => trapping(w.s.cipher as object), expect: INVALID },
+        { name: "another instance's Cipher", make: () => w.foreignCipher, expect: INVALID },
+      ];
     case 'connection':
       return [
         ...common,
@@ -299,36 +314,75 @@ const numberKind = (name: keyof typeof NUMBER_KINDS, restore = false): Kind => (
   restore,
 });
 
-/** A setter's value kind, by the row's setter name (the table names the converter; this names its shapes). */
-const SETTER_KINDS: Record<string, Kind | null> = {
-  SSL_SESSION_set1_id: { kind: 'bytes' },
-  SSL_SESSION_set1_id_context: { kind: 'bytes' },
-  SSL_SESSION_set_time: numberKind('sessionTime', true),
-  SSL_SESSION_set_timeout: numberKind('seconds32', true),
-  SSL_SESSION_set_protocol_version: numberKind('protocolVersion', true),
-  SSL_SESSION_set_cipher: null, // a Cipher from this instance: shapes below
-  SSL_SESSION_set1_hostname: { kind: 'string', max: 255, nullable: true },
-  SSL_SESSION_set1_alpn_selected: { kind: 'bytes' },
-  SSL_SESSION_set1_master_key: { kind: 'bytes' },
-  SSL_SESSION_set_max_early_data: numberKind('uint32', true),
-  SSL_SESSION_set1_ticket_appdata: { kind: 'bytes' },
-};
-const VALID_SETTER: Record<string, () => unknown> = {
-  SSL_SESSION_set1_id: () => new Uint8Array(32).fill(0xab),
-  SSL_SESSION_set1_id_context: () => Uint8Array.of(1),
-  SSL_SESSION_set_time: () => 1_700_000_000,
-  SSL_SESSION_set_timeout: () => 300,
-  SSL_SESSION_set_protocol_version: () => 0x0304,
-  SSL_SESSION_set_cipher: () => w.s.cipher,
-  SSL_SESSION_set1_hostname: () => 'kept.example',
-  SSL_SESSION_set1_alpn_selected: () => Uint8Array.of(0x68, 0x32),
-  SSL_SESSION_set1_master_key: () => new Uint8Array(48).fill(7),
-  SSL_SESSION_set_max_early_data: () => 0,
-  SSL_SESSION_set1_ticket_appdata: () => Uint8Array.of(9),
-};
+/**
+ * The suite's kind of a declared parameter (core/gate.ts: every declaration names its parameters'
+ * kinds; the field table's setters name theirs). `restore`: accepted edge values are written, then undone.
+ */
+function kindOf(p: ParamKind, restore = false): Kind {
+  switch (p.kind) {
+    case 'session':
+      return {
+        kind: 'session',
+        ...(p.owned ? { owned: true } : {}),
+        ...(p.any ? { any: true } : {}),
+        ...(p.nullable ? { nullable: true } : {}),
+      };
+    case 'number':
+      return { kind: 'number', min: p.range.min, max: p.range.max, restore, ...(p.optional ? { optional: true } : {}) };
+    case 'string':
+      return { kind: 'string', max: p.maxBytes, ...(p.nullable ? { nullable: true } : {}), ...(p.optional ? { optional: true } : {}) };
+    case 'context':
+      return { kind: 'context', ...(p.any ? { any: true } : {}) };
+    case 'bytes':
+    case 'bytesOrText':
+    case 'cipher':
+    case 'callback':
+    case 'connection':
+      return { kind: p.kind };
+  }
+}
+
+/** A valid value of a declared kind, for the positions a case does not make hostile. */
+function validOf(p: ParamKind): unknown {
+  switch (p.kind) {
+    case 'session':
+      return p.owned ? null : w.s;
+    case 'context':
+      return p.any ? w.freedContext : w.client;
+    case 'connection':
+      return w.conn;
+    case 'bytes':
+      return new Uint8Array(0);
+    case 'bytesOrText':
+      return '';
+    case 'string':
+      return p.nullable ? null : 'valid.example';
+    case 'number':
+      return p.range.min;
+    case 'cipher':
+      return w.s.cipher;
+    case 'callback':
+      return null;
+  }
+}
+
+/** The declaration of `op` whose parameters all have kinds (the last such one), or undefined. */
+function declaration(op: string): DeclaredCall | undefined {
+  return declaredCalls().findLast((d) => d.op === op && d.kinds.every((k) => k !== undefined));
+}
+
+/** The suite's kinds of `op`'s declared parameters. */
+function declaredKinds(op: string, restore = false): Kind[] {
+  const d = declaration(op);
+  if (d === undefined) throw new Error(`${op}: no declaration names all its parameters' kinds`);
+  return (d.kinds as ParamKind[]).map((k) => kindOf(k, restore));
+}
 
 function surface(): Target[] {
   const t: Target[] = [];
+  const o = () => w.ossl as unknown as Record<string, (...a: unknown[]) => unknown>;
+  // Every row of the field table: its getter and setter, both layers. The value kind is the one the
+  // row declares; the valid value is the field's value now, written back after an accepted case.
   for (const [name, row] of FIELD_ROWS) {
     t.push({
       ops: [`Session.${name}`],
@@ -339,24 +393,23 @@ function surface(): Target[] {
     });
     t.push({
       ops: [row.get],
-      name: `${row.get}`,
+      name: `${row.get}(s)`,
       params: [session],
       valid: () => [w.s],
-      call: ([s]) => (w.ossl as unknown as Record<string, (s: unknown) => unknown>)[row.get](s),
+      call: ([s]) => o()[row.get](s),
     });
     const setter = row.set;
     if (!setter) continue;
-    const valueKind = SETTER_KINDS[setter.name];
-    if (valueKind === undefined) throw new Error(`no value kind for ${setter.name}: add it to SETTER_KINDS`);
-    const params = valueKind ? [session, valueKind] : [session];
+    const params = [session, kindOf(setter.kind, true)];
+    const original: unknown = Reflect.get(w.s, name);
     const restore = () => {
-      (w.ossl as unknown as Record<string, (s: unknown, v: unknown) => unknown>)[setter.name](w.s, VALID_SETTER[setter.name]());
+      expect(o()[setter.name](w.s, original), `${setter.name}: writing the field's value back`).toBe(1);
     };
     t.push({
       ops: [setter.name],
       name: `Session.${name} = v`,
       params,
-      valid: () => [w.s, VALID_SETTER[setter.name]()],
+      valid: () => [w.s, original],
       call: ([s, v]) => Reflect.set(Object.getPrototypeOf(w.s), name, v, s),
       restore,
     });
@@ -364,12 +417,11 @@ function surface(): Target[] {
       ops: [setter.name],
       name: `${setter.name}(s, v)`,
       params,
-      valid: () => [w.s, VALID_SETTER[setter.name]()],
-      call: ([s, v]) => (w.ossl as unknown as Record<string, (s: unknown, v: unknown) => unknown>)[setter.name](s, v),
+      valid: () => [w.s, original],
+      call: ([s, v]) => o()[setter.name](s, v),
       restore,
     });
   }
-  const o = () => w.ossl as unknown as Record<string, (...a: unknown[]) => unknown>;
   const method = (
     op: string,
     name: string,
@@ -378,19 +430,6 @@ function surface(): Target[] {
     call: (a: unknown[]) => unknown,
     restore?: () => void,
   ) => t.push({ ops: [op], name, params, valid, call, ...(restore ? { restore } : {}) });
-  for (const op of ['SSL_SESSION_dup', 'i2d_SSL_SESSION', 'PEM_write_SSL_SESSION', 'SSL_SESSION_print', 'SSL_SESSION_print_keylog']) {
-    method(
-      op,
-      `${op}(s)`,
-      [session],
-      () => [w.s],
-      ([s]) => {
-        const r = o()[op](s);
-        if (op === 'SSL_SESSION_dup') (r as Session).free();
-        return r;
-      },
-    );
-  }
   method(
     'SSL_SESSION_up_ref',
     'SSL_SESSION_up_ref(s)',
@@ -407,27 +446,6 @@ function surface(): Target[] {
     [{ kind: 'session', owned: true, nullable: true }],
     () => [null],
     ([s]) => o().SSL_SESSION_free(s),
-  );
-  method(
-    'd2i_SSL_SESSION',
-    'd2i_SSL_SESSION(der)',
-    [{ kind: 'bytes' }],
-    () => [der],
-    ([d]) => (o().d2i_SSL_SESSION(d) as Session).free(),
-  );
-  method(
-    'PEM_read_SSL_SESSION',
-    'PEM_read_SSL_SESSION(pem)',
-    [{ kind: 'bytesOrText' }],
-    () => [w.s.toPEM()],
-    ([d]) => (o().PEM_read_SSL_SESSION(d) as Session).free(),
-  );
-  method(
-    'RAND_bytes',
-    'RAND_bytes(n)',
-    [numberKind('randLength')],
-    () => [16],
-    ([n]) => o().RAND_bytes(n),
   );
   for (const m of ['toDER', 'toPEM', 'print', 'upRef', 'dup'] as const) {
     method(
@@ -472,20 +490,21 @@ function surface(): Target[] {
   );
   // Contexts.
   const ctx: Kind = { kind: 'context' };
-  const ctxSetter = (op: string, prop: string, kind: Kind, value: number) =>
+  // A context setter's kinds are its declaration's.
+  const ctxSetter = (op: string, prop: string, value: number) =>
     method(
       op,
       `Context.${prop} = v`,
-      [ctx, kind],
+      declaredKinds(op, true),
       () => [w.client, value],
       ([c, v]) => Reflect.set(Object.getPrototypeOf(w.client), prop, v, c),
       () => {
         Reflect.set(w.client, prop, value);
       },
     );
-  ctxSetter('SSL_CTX_set_timeout', 'timeout', numberKind('long', true), 300);
-  ctxSetter('SSL_CTX_sess_set_cache_size', 'sessionCacheSize', numberKind('long', true), 20);
-  ctxSetter('SSL_CTX_set_session_cache_mode', 'sessionCacheMode', numberKind('flags', true), 0x0201);
+  ctxSetter('SSL_CTX_set_timeout', 'timeout', 300);
+  ctxSetter('SSL_CTX_sess_set_cache_size', 'sessionCacheSize', 20);
+  ctxSetter('SSL_CTX_set_session_cache_mode', 'sessionCacheMode', 0x0201);
   method(
     'SSL_CTX_get_timeout',
     'Context.timeout',
@@ -710,20 +729,6 @@ function surface(): Target[] {
     ([c]) => w.ossl.SSL_get_session(c as Connection),
   );
   method(
-    'SSL_CTX_set_timeout',
-    'SSL_CTX_set_timeout(ctx, t)',
-    [ctx, numberKind('long')],
-    () => [w.client, 300],
-    ([c, v]) => w.ossl.SSL_CTX_set_timeout(c as Context, v as number),
-  );
-  method(
-    'SSL_CTX_set_session_cache_mode',
-    'SSL_CTX_set_session_cache_mode(ctx, m)',
-    [ctx, numberKind('flags')],
-    () => [w.client, 0x0201],
-    ([c, v]) => w.ossl.SSL_CTX_set_session_cache_mode(c as Context, v as number),
-  );
-  method(
     'SSL_CTX_flush_sessions',
     'SSL_CTX_flush_sessions(ctx, t)',
     [ctx, numberKind('sessionTime')],
@@ -738,6 +743,26 @@ function surface(): Target[] {
     ([c, d]) => Reflect.apply(Object.getPrototypeOf(w.conn).writeEarlyData, c, [d]),
   );
   getter('SSL_get_early_data_status', 'earlyDataStatus');
+  // Every OpenSSL-shaped function (ossl.SSL_*, d2i_*, RAND_*) with no entry above, generated from its
+  // declaration: its parameters' kinds, valid values by kind, and whatever it returns that owns
+  // something (a session handle) freed again. A new declaration of this layer needs no edit here.
+  const written = new Set(t.flatMap((x) => /^(\w+)\(/.exec(x.name)?.[1] ?? []));
+  for (const op of new Set(declaredCalls().map((d) => d.op))) {
+    const d = declaration(op);
+    if (d === undefined || d.kinds.length === 0 || written.has(op) || typeof o()[op] !== 'function') continue;
+    const kinds = d.kinds as ParamKind[];
+    t.push({
+      ops: [op],
+      name: `${op}(${d.params.join(', ')})`,
+      params: kinds.map((k) => kindOf(k)),
+      valid: () => kinds.map(validOf),
+      call: (args) => {
+        const r = o()[op](...args);
+        if (r !== null && typeof r === 'object' && typeof (r as Partial<Session>).free === 'function') (r as Session).free();
+        return r;
+      },
+    });
+  }
   // A class member's entry (named Class.member) passes `this` as argument 0.
   for (const x of t) x.self = /^(Session|Context|Connection)\./.test(x.name);
   return t;

@@ -9,8 +9,8 @@
 import type { BytePtr, CipherPtr, SessionPtr } from '../binding/abi.js';
 import type { Binding } from '../binding/binding.js';
 import { InvalidArgumentError, type OpenSSLError } from '../errors.js';
-import { bytes, cStringOrNull, integer, NUMBER_KINDS } from './convert.js';
-import { refuse } from './gate.js';
+import { bytes, cStringOrNull, integer, NUMBER_KINDS, type NumberKind } from './convert.js';
+import { type ParamKind, refuse } from './gate.js';
 import type { Core } from './instance.js';
 
 /** An SSL_CIPHER: static data inside the module, safe to keep. */
@@ -61,6 +61,8 @@ function outBytes(b: Binding): Uint8Array {
 /** A field's setter: its OpenSSL name, the conversion of the value, the C write (1 = success). */
 export interface FieldSetter<W> {
   readonly name: string;
+  /** What the setter accepts (the gate's declaration carries it to generators). */
+  readonly kind: ParamKind;
   readonly convert: (v: unknown, what: string, core: Core) => W;
   readonly write: (b: Binding, p: SessionPtr, value: W) => number;
   /**
@@ -82,11 +84,18 @@ export interface FieldRow<T, W = never> {
   readonly doc: string;
 }
 
-const seconds = (v: unknown, what: string): number => integer(v, NUMBER_KINDS.seconds32, what);
-const sessionTime = (v: unknown, what: string): number => integer(v, NUMBER_KINDS.sessionTime, what);
-const anyBytes = (v: unknown, what: string): Uint8Array => bytes(v, what);
+// A setter's value: its declared kind and its converter, side by side (rows spread one of these).
+const number = (range: NumberKind) => ({
+  kind: { kind: 'number', range } as const,
+  convert: (v: unknown, what: string): number => integer(v, range, what),
+});
+const anyBytes = { kind: { kind: 'bytes' } as const, convert: (v: unknown, what: string): Uint8Array => bytes(v, what) };
 /** RFC 6066: a HostName is at most 255 bytes (OpenSSL's TLSEXT_MAXLEN_host_name). */
-const hostname = (v: unknown, what: string): Uint8Array | null => cStringOrNull(v, what, 255);
+const hostname = {
+  kind: { kind: 'string', maxBytes: 255, nullable: true } as const,
+  convert: (v: unknown, what: string): Uint8Array | null => cStringOrNull(v, what, 255),
+};
+const cipher = { kind: { kind: 'cipher' } as const, convert: cipherArgument };
 
 const withBytes =
   (f: (b: Binding, p: SessionPtr, d: BytePtr, n: number) => number) =>
@@ -101,7 +110,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): Uint8Array => b.copyOut(b.x.SSL_SESSION_get_id(p, b.out[0]), b.readU32(b.out[0])),
     set: {
       name: 'SSL_SESSION_set1_id',
-      convert: anyBytes,
+      ...anyBytes,
       whileCached: false,
       write: withBytes((b, p, d, n) => b.x.SSL_SESSION_set1_id(p, d, n)),
     },
@@ -112,7 +121,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): Uint8Array => b.copyOut(b.x.SSL_SESSION_get0_id_context(p, b.out[0]), b.readU32(b.out[0])),
     set: {
       name: 'SSL_SESSION_set1_id_context',
-      convert: anyBytes,
+      ...anyBytes,
       whileCached: true,
       write: withBytes((b, p, d, n) => b.x.SSL_SESSION_set1_id_context(p, d, n)),
     },
@@ -123,7 +132,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): number => b.x.osw_session_get_time(p),
     set: {
       name: 'SSL_SESSION_set_time',
-      convert: sessionTime,
+      ...number(NUMBER_KINDS.sessionTime),
       whileCached: true,
       write: (b: Binding, p: SessionPtr, v: number) => b.x.osw_session_set_time(p, v),
     },
@@ -134,7 +143,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_timeout(p),
     set: {
       name: 'SSL_SESSION_set_timeout',
-      convert: seconds,
+      ...number(NUMBER_KINDS.seconds32),
       whileCached: true,
       write: (b: Binding, p: SessionPtr, v: number) => b.x.SSL_SESSION_set_timeout(p, v),
     },
@@ -145,7 +154,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_protocol_version(p),
     set: {
       name: 'SSL_SESSION_set_protocol_version',
-      convert: (v: unknown, what: string) => integer(v, NUMBER_KINDS.protocolVersion, what),
+      ...number(NUMBER_KINDS.protocolVersion),
       whileCached: false,
       write: (b: Binding, p: SessionPtr, v: number) => b.x.SSL_SESSION_set_protocol_version(p, v),
     },
@@ -156,7 +165,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): Cipher | null => cipherOf(b, p),
     set: {
       name: 'SSL_SESSION_set_cipher',
-      convert: cipherArgument,
+      ...cipher,
       whileCached: true,
       write: (b: Binding, p: SessionPtr, c: CipherPtr) => b.x.SSL_SESSION_set_cipher(p, c),
     },
@@ -167,7 +176,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): string | null => b.cstring(b.x.SSL_SESSION_get0_hostname(p)),
     set: {
       name: 'SSL_SESSION_set1_hostname',
-      convert: hostname,
+      ...hostname,
       whileCached: true,
       write: (b: Binding, p: SessionPtr, v: Uint8Array | null) =>
         v === null ? b.x.SSL_SESSION_set1_hostname(p, 0 as BytePtr) : b.withBytes(v, (d) => b.x.SSL_SESSION_set1_hostname(p, d), true),
@@ -182,7 +191,7 @@ export const SESSION_FIELDS = {
     },
     set: {
       name: 'SSL_SESSION_set1_alpn_selected',
-      convert: anyBytes,
+      ...anyBytes,
       whileCached: true,
       write: withBytes((b, p, d, n) => b.x.SSL_SESSION_set1_alpn_selected(p, d, n)),
     },
@@ -204,7 +213,7 @@ export const SESSION_FIELDS = {
     },
     set: {
       name: 'SSL_SESSION_set1_master_key',
-      convert: anyBytes,
+      ...anyBytes,
       whileCached: true,
       write: withBytes((b, p, d, n) => b.x.SSL_SESSION_set1_master_key(p, d, n)),
     },
@@ -215,7 +224,7 @@ export const SESSION_FIELDS = {
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_max_early_data(p) >>> 0,
     set: {
       name: 'SSL_SESSION_set_max_early_data',
-      convert: (v: unknown, what: string) => integer(v, NUMBER_KINDS.uint32, what),
+      ...number(NUMBER_KINDS.uint32),
       whileCached: true,
       write: (b: Binding, p: SessionPtr, v: number) => b.x.SSL_SESSION_set_max_early_data(p, v),
     },
@@ -230,7 +239,7 @@ export const SESSION_FIELDS = {
     },
     set: {
       name: 'SSL_SESSION_set1_ticket_appdata',
-      convert: anyBytes,
+      ...anyBytes,
       whileCached: true,
       write: withBytes((b, p, d, n) => b.x.SSL_SESSION_set1_ticket_appdata(p, d, n)),
     },

@@ -9,12 +9,28 @@
  */
 
 import { notOurs } from './brand.js';
+import { bytes, bytesOrText, integer, type NumberKind } from './convert.js';
 import { type Core, type SessionState, sessionState } from './instance.js';
+
+/**
+ * What a parameter accepts, declared with it: generators (the adversarial suite) derive their
+ * hostile cases from these, so a new declaration is covered without a hand-kept list.
+ */
+export type ParamKind = (
+  | { readonly kind: 'session'; readonly owned?: true; readonly any?: true }
+  | { readonly kind: 'context'; readonly any?: true }
+  | { readonly kind: 'connection'; readonly any?: true }
+  | { readonly kind: 'bytes' | 'bytesOrText' | 'cipher' | 'callback' }
+  | { readonly kind: 'string'; readonly maxBytes: number }
+  | { readonly kind: 'number'; readonly range: NumberKind }
+) & { readonly nullable?: true; readonly optional?: true };
 
 /** One parameter kind: conversion (may run user code), then an optional check (runs none). */
 export interface Param<C = unknown, P = C> {
   /** What the parameter is called in messages ("hostname"). */
   readonly name: string;
+  /** What it accepts; absent for parameters no caller's value reaches directly (options records, internal arguments). */
+  readonly kind?: ParamKind;
   /** `what` names the argument in messages ("SSL_SESSION_set1_hostname: hostname"); `op` the call. */
   convert(v: unknown, what: string, core: Core, op: string): C;
   check?(c: C, op: string, core: Core): P;
@@ -30,10 +46,17 @@ export interface Declared<Ps extends readonly Param[], R> {
   (core: Core | null, ...raw: unknown[]): R;
 }
 
-const declared: { op: string; params: readonly string[] }[] = [];
+/** A declared call as generators see it: its operation name, its parameters' names and kinds. */
+export interface DeclaredCall {
+  readonly op: string;
+  readonly params: readonly string[];
+  readonly kinds: readonly (ParamKind | undefined)[];
+}
 
-/** Every declared call (operation name and parameter names): the adversarial suite checks it covers them all. */
-export function declaredCalls(): readonly { op: string; params: readonly string[] }[] {
+const declared: DeclaredCall[] = [];
+
+/** Every declared call: the adversarial suite derives its cases from them and checks it covers them all. */
+export function declaredCalls(): readonly DeclaredCall[] {
   return declared;
 }
 
@@ -55,7 +78,7 @@ export function declare<const Ps extends readonly Param[], R>(
 ): Declared<Ps, R> {
   const n = params.length;
   const clear = options.clearErrors ?? true;
-  declared.push({ op, params: params.map((p) => p.name) });
+  declared.push({ op, params: params.map((p) => p.name), kinds: params.map((p) => p.kind) });
   const what = params.map((p) => `${op}: ${p.name}`);
   const call = body as (core: Core, ...args: unknown[]) => R;
   /** The instance: the one given, or (class members) the one of the session standing as `this`. */
@@ -146,6 +169,7 @@ export function declare<const Ps extends readonly Param[], R>(
 /** A session (handle or view) that may be read or written now. */
 export const SESSION: Param<SessionState> = {
   name: 'session',
+  kind: { kind: 'session' },
   convert: (v, _what, core, op) => core.session(v, op),
   check: (s, op, core) => {
     core.usable(s, op);
@@ -156,6 +180,7 @@ export const SESSION: Param<SessionState> = {
 /** A session whose reference the JS side releases (SSL_SESSION_free, Session.free). */
 export const OWNED_SESSION: Param<SessionState> = {
   name: 'session',
+  kind: { kind: 'session', owned: true },
   convert: SESSION.convert,
   check: (s, op, core) => {
     core.releasable(s, op);
@@ -168,10 +193,26 @@ export function param<C>(name: string, convert: (v: unknown, what: string) => C)
   return { name, convert: (v, what) => convert(v, what) };
 }
 
+/** A whole number of a declared range, refused rather than coerced (convert.ts: integer). */
+export function numberParam(name: string, range: NumberKind): Param<number> {
+  return { name, kind: { kind: 'number', range }, convert: (v, what) => integer(v, range, what) };
+}
+
+/** Bytes, copied through the intrinsic extent (convert.ts: bytes). */
+export function bytesParam(name: string): Param<Uint8Array> {
+  return { name, kind: { kind: 'bytes' }, convert: (v, what) => bytes(v, what) };
+}
+
+/** Bytes, or a string taken as its UTF-8 (convert.ts: bytesOrText). */
+export function bytesOrTextParam(name: string): Param<Uint8Array> {
+  return { name, kind: { kind: 'bytesOrText' }, convert: (v, what) => bytesOrText(v, what) };
+}
+
 /** The same parameter, or undefined when the caller left it out. */
 export function optional<C, P>(p: Param<C, P>): Param<C | undefined, P | undefined> {
   return {
     name: p.name,
+    ...(p.kind ? { kind: { ...p.kind, optional: true } } : {}),
     convert: (v, what, core, op) => (v === undefined ? undefined : p.convert(v, what, core, op)),
     ...(p.check
       ? {
@@ -186,6 +227,7 @@ export function optional<C, P>(p: Param<C, P>): Param<C | undefined, P | undefin
 export function nullable<C, P>(p: Param<C, P>): Param<C | null, P | null> {
   return {
     name: p.name,
+    ...(p.kind ? { kind: { ...p.kind, nullable: true } } : {}),
     convert: (v, what, core, op) => (v === null ? null : p.convert(v, what, core, op)),
     ...(p.check
       ? {

@@ -189,7 +189,11 @@ for (const [name, row] of FIELD_ROWS) {
   Object.defineProperty(SessionReader.prototype, name, { get: getter, enumerable: false, configurable: true });
   const setter = row.set;
   if (setter === undefined) continue;
-  const value: Param = { name: `Session.${name}`, convert: (v, _what, core) => setter.convert(v, `Session.${name}`, core) };
+  const value: Param = {
+    name: `Session.${name}`,
+    kind: setter.kind,
+    convert: (v, _what, core) => setter.convert(v, `Session.${name}`, core),
+  };
   const set = declare(setter.name, [SESSION, value], (core, s, v) => {
     if (!writeField(core, setter, s.own.record.ptr, v)) throw new OpenSSLError(setter.name, core.b.drainErrors());
   });

@@ -7,9 +7,9 @@
  */
 import type { SessionPtr, SslPtr } from '../binding/abi.js';
 import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
-import { boolean, bytes, bytesOrText, cString, describe, plain, record } from '../core/convert.js';
+import { boolean, cString, describe, plain, record } from '../core/convert.js';
 import { type Cipher, describeCipher } from '../core/fields.js';
-import { declare, optional, type Param, refuse, SESSION } from '../core/gate.js';
+import { bytesOrTextParam, bytesParam, declare, optional, type Param, refuse, SESSION } from '../core/gate.js';
 import type { Core } from '../core/instance.js';
 import { CallbackError, InvalidArgumentError, OpenSSLWasmError, ReentrancyError, TLSError, UseAfterFreeError } from '../errors.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
@@ -56,13 +56,18 @@ const privates = new WeakMap<ConnectionState, ConnectionPrivate>();
 /** A connection argument, not freed. */
 const CONNECTION: Param<ConnectionPrivate> = {
   name: 'connection',
+  kind: { kind: 'connection' },
   convert: (v, _what, core, op) => privates.get(connectionOf(v, op, core)) as ConnectionPrivate,
   check: (s, op) => {
     if (s.freed) throw new UseAfterFreeError(`${op}: connection ${s.id} was freed`, s.id);
     return s;
   },
 };
-const ANY_CONNECTION: Param<ConnectionPrivate> = { name: 'connection', convert: CONNECTION.convert };
+const ANY_CONNECTION: Param<ConnectionPrivate> = {
+  name: 'connection',
+  kind: { kind: 'connection', any: true },
+  convert: CONNECTION.convert,
+};
 
 /** The pointer of a connection that may run C now (a failed connection stays failed). */
 function live(s: ConnectionPrivate): SslPtr {
@@ -218,6 +223,7 @@ const CONNECTION_OPTIONS: Param<ConnectionConfig> = {
 };
 const CONTEXT_ARG: Param<ContextState> = {
   name: 'context',
+  kind: { kind: 'context' },
   convert: (v, _what, core, op) => contextOf(v, op, core),
   check: (s, op) => {
     liveContext(s, op);
@@ -225,10 +231,11 @@ const CONTEXT_ARG: Param<ContextState> = {
   },
 };
 
-const BYTES: Param<Uint8Array> = { name: 'bytes', convert: (v, what) => bytes(v, what) };
-const DATA: Param<Uint8Array> = { name: 'data', convert: (v, what) => bytesOrText(v, what) };
+const BYTES: Param<Uint8Array> = bytesParam('bytes');
+const DATA: Param<Uint8Array> = bytesOrTextParam('data');
 const LISTENER: Param<((view: SessionView) => void) | null> = {
   name: 'listener',
+  kind: { kind: 'callback', nullable: true },
   convert: (v, what) => {
     if (v !== null && typeof v !== 'function') throw new TypeError(`${what}: expected a function or null, got ${describe(v)}`);
     return v as ((view: SessionView) => void) | null;

@@ -8,7 +8,7 @@ import type { CtxPtr, SessionPtr, SslPtr } from '../binding/abi.js';
 import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
 import { CALLBACK } from '../core/codes.js';
 import { boolean, cString, describe, integer, list, NUMBER_KINDS, plain, record } from '../core/convert.js';
-import { declare, type Param, refuse, SESSION } from '../core/gate.js';
+import { declare, numberParam, type Param, refuse, SESSION } from '../core/gate.js';
 import type { Core, SessionState } from '../core/instance.js';
 import { CallbackError, InvalidArgumentError, ReentrancyError } from '../errors.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
@@ -238,6 +238,7 @@ function contextConfig(v: unknown, what: string): ContextConfig {
 /** A context argument, alive. */
 export const CONTEXT: Param<ContextState> = {
   name: 'context',
+  kind: { kind: 'context' },
   convert: (v, _what, core, op) => contextOf(v, op, core),
   check: (s, op) => {
     liveContext(s, op);
@@ -245,10 +246,11 @@ export const CONTEXT: Param<ContextState> = {
   },
 };
 /** A context argument, alive or not (free, isFreed). */
-const ANY_CONTEXT: Param<ContextState> = { name: 'context', convert: CONTEXT.convert };
-const seconds = (name: string): Param<number> => ({ name, convert: (v, what) => integer(v, NUMBER_KINDS.long, what) });
+const ANY_CONTEXT: Param<ContextState> = { name: 'context', kind: { kind: 'context', any: true }, convert: CONTEXT.convert };
+const seconds = (name: string): Param<number> => numberParam(name, NUMBER_KINDS.long);
 const callback = <T>(name: string): Param<T | null> => ({
   name,
+  kind: { kind: 'callback', nullable: true },
   convert: (v, what) => {
     if (v !== null && typeof v !== 'function') throw new TypeError(`${what}: expected a function or null, got ${describe(v)}`);
     return v as T | null;
@@ -315,10 +317,8 @@ function cacheOp(s: ContextState, op: string, fn: (ctx: CtxPtr) => number): bool
 
 const calls = {
   sessionCacheMode: declare('SSL_CTX_get_session_cache_mode', [CONTEXT], (_core, s) => ctrl(s, CTRL.GET_SESS_CACHE_MODE)),
-  setSessionCacheMode: declare(
-    'SSL_CTX_set_session_cache_mode',
-    [CONTEXT, { name: 'mode', convert: (v, what) => integer(v, NUMBER_KINDS.flags, what) } as Param<number>],
-    (_core, s, mode) => ctrl(s, CTRL.SET_SESS_CACHE_MODE, mode),
+  setSessionCacheMode: declare('SSL_CTX_set_session_cache_mode', [CONTEXT, numberParam('mode', NUMBER_KINDS.flags)], (_core, s, mode) =>
+    ctrl(s, CTRL.SET_SESS_CACHE_MODE, mode),
   ),
   sessionCacheSize: declare('SSL_CTX_sess_get_cache_size', [CONTEXT], (_core, s) => ctrl(s, CTRL.GET_SESS_CACHE_SIZE)),
   setSessionCacheSize: declare('SSL_CTX_sess_set_cache_size', [CONTEXT, seconds('size')], (_core, s, n) =>
@@ -336,22 +336,18 @@ const calls = {
   removeSession: declare('SSL_CTX_remove_session', [CONTEXT, SESSION], (core, s, session: SessionState) =>
     cacheOp(s, 'removeSession', (ctx) => core.b.x.SSL_CTX_remove_session(ctx, session.own.record.ptr)),
   ),
-  flushSessions: declare(
-    'SSL_CTX_flush_sessions',
-    [CONTEXT, { name: 'time', convert: (v, what) => integer(v, NUMBER_KINDS.sessionTime, what) } as Param<number>],
-    (core, s, time) => {
-      notBusy(s, 'flushSessions');
-      core.ledger.run(`${s.id} flushSessions`, `${s.id} cache`, () => {
-        s.busy++;
-        try {
-          core.b.x.osw_ctx_flush_sessions(s.ptr, time);
-        } finally {
-          s.busy--;
-        }
-        raiseFault(s);
-      });
-    },
-  ),
+  flushSessions: declare('SSL_CTX_flush_sessions', [CONTEXT, numberParam('time', NUMBER_KINDS.sessionTime)], (core, s, time) => {
+    notBusy(s, 'flushSessions');
+    core.ledger.run(`${s.id} flushSessions`, `${s.id} cache`, () => {
+      s.busy++;
+      try {
+        core.b.x.osw_ctx_flush_sessions(s.ptr, time);
+      } finally {
+        s.busy--;
+      }
+      raiseFault(s);
+    });
+  }),
   free: declare('SSL_CTX_free', [ANY_CONTEXT], (core, s) => {
     if (s.freed) return;
     if (s.busy > 0) {
