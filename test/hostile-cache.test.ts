@@ -2,31 +2,27 @@
 // cache files its sessions in a hash table keyed by (protocol version, id) and in one linked list
 // (one pair of links and one owner per session). Changing the key of a cached session, or filing a
 // session in a second cache, is refused before reaching C; the caches stay consistent.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CallbackError,
   type Context,
   type GeneratedCertificate,
   InvalidArgumentError,
-  loadOpenSSL,
   type OpenSSL,
   SESS_CACHE,
   type Session,
 } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { contextPair, HOSTNAME } from './support/tls.js';
 
 let cert: GeneratedCertificate;
 let ossl: OpenSSL;
 
 beforeAll(async () => {
-  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  cert = (await loadInstance()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
 });
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
-});
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
-  expect(ossl.failed).toBe(false);
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 
 function thrownBy(call: () => unknown): unknown {

@@ -3,32 +3,31 @@
 // re-enter what OpenSSL is running right now are refused with ReentrancyError (surfacing as the
 // CallbackError's cause when the callback lets it escape). Either way the ledger agrees with C
 // afterwards, nothing leaks, and the next handshake works.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CallbackError,
   type Context,
   type GeneratedCertificate,
-  loadOpenSSL,
   type OpenSSL,
   ReentrancyError,
   SESS_CACHE,
   type Session,
   UseAfterFreeError,
 } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { contextPair, expectEcho, HOSTNAME } from './support/tls.js';
 
 let cert: GeneratedCertificate;
 let ossl: OpenSSL;
 
 beforeAll(async () => {
-  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  cert = (await loadInstance()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
 });
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 afterEach(() => {
   expectLedgerAgreesWithC();
-  expect(ossl.failed).toBe(false);
 });
 
 /** Every live session's C count is exactly what its known holders (handles, connections, caches) hold. */

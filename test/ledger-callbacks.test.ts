@@ -2,32 +2,28 @@
 // onRemoveSession and onGetSession a view or what the application returns. Whatever a callback
 // does with it, the ledger stays equal to C: every holder named, their sum OpenSSL's count, and a
 // reference the callback kept (even by accident) still owned, freeable, and reported if it leaks.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CallbackError,
   type Connection,
   type Context,
   type GeneratedCertificate,
-  loadOpenSSL,
   type OpenSSL,
   SESS_CACHE,
   type Session,
   type SessionView,
 } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { HOSTNAME, leakOf } from './support/tls.js';
 
 let cert: GeneratedCertificate;
 let ossl: OpenSSL;
 
 beforeAll(async () => {
-  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  cert = (await loadInstance()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
 });
-beforeEach(async () => {
-  ossl = await loadOpenSSL({ debug: true });
-});
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
-  expect(ossl.ledger.stats().lostTraceEvents).toBe(0);
+useInstance({ debug: true }, (fresh) => {
+  ossl = fresh;
 });
 
 /** A TLS 1.2 server with a session-ID cache (one new session per handshake), a client, and a spare context. */

@@ -1,19 +1,19 @@
 // Every site where OpenSSL moves a session reference on its own, provoked through the public API:
 // the ledger records the site and the true holder (the connection, the context's cache, the handle),
 // and its holders, derived from those events, add up to OpenSSL's own count after every call.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Context,
   type ContextOptions,
   type GeneratedCertificate,
   type LedgerEvent,
-  loadOpenSSL,
   type OpenSSL,
   SESS_CACHE,
   type Session,
   type SessionView,
   TLSError,
 } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { HOSTNAME } from './support/tls.js';
 
 let cert: GeneratedCertificate;
@@ -21,15 +21,12 @@ let ossl: OpenSSL;
 let mark = 0;
 
 beforeAll(async () => {
-  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  cert = (await loadInstance()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
 });
-beforeEach(async () => {
-  ossl = await loadOpenSSL({ debug: true }); // debug: the ledger checks its holders against C after every call
+useInstance({ debug: true }, (fresh) => {
+  // debug: the ledger checks its holders against C after every call
+  ossl = fresh;
   mark = 0;
-});
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
-  expect(ossl.ledger.stats().lostTraceEvents).toBe(0);
 });
 
 type Overrides = Omit<ContextOptions, 'role' | 'certificate' | 'privateKey'>;
@@ -64,7 +61,9 @@ describe('sites of a direct call: the handle the call went through is the holder
     ossl.SSL_SESSION_up_ref(s);
     const copy = s.dup();
     ossl.SSL_SESSION_free(s);
-    const der = ossl.sessionFromPEM(pemOfHandshake()).toDER();
+    const fromPEM = ossl.sessionFromPEM(pemOfHandshake());
+    const der = fromPEM.toDER();
+    fromPEM.free();
     mark = ossl.ledger.events().at(-1)?.seq ?? 0;
     const decoded = ossl.d2i_SSL_SESSION(der);
     expect(sitesOf(decoded, since())).toEqual([['d2i', 'd2i', decoded.handleId]]);

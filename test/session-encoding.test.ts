@@ -1,16 +1,13 @@
 // Issue 3: the accessor family through both layers, setters that return 0, and DER/PEM: byte-exact
 // round trips, and bad input that fails with an OpenSSLError, never a trap, a leak or a stale queue.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Cipher, InvalidArgumentError, loadOpenSSL, type OpenSSL, OpenSSLError, type Session } from '../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import { type Cipher, InvalidArgumentError, type OpenSSL, OpenSSLError, type Session } from '../dist/index.js';
+import { useInstance } from './support/instance.js';
 import { concat, hex, randomBytes, sessionDER } from './support/sessions.js';
 
 let ossl: OpenSSL;
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
-});
-afterEach(() => {
-  expect(ossl.failed).toBe(false);
-  expect(ossl.ledger.violations()).toEqual([]);
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

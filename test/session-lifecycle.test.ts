@@ -1,15 +1,13 @@
 // Issue 3: every statement of SSL_SESSION_new(3) / SSL_SESSION_free(3) (new, dup, up_ref, free,
 // and d2i's fresh reference), through the OpenSSL-shaped layer, the idiomatic Session, and both mixed.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DoubleFreeError, disposeSymbol, loadOpenSSL, type OpenSSL, Session } from '../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import { DoubleFreeError, disposeSymbol, type OpenSSL, Session } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { liveEntry, referencesOf, sessionDER } from './support/sessions.js';
 
 let ossl: OpenSSL;
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
-});
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 
 /** The ledger's events about one session, oldest first. */
@@ -476,7 +474,7 @@ describe('both layers act on the same objects and the same ledger', () => {
 
 describe('the ledger without tracing (trace: false) keeps the same counts', () => {
   it('new, up_ref, dup and free report the same references, and a freed session leaves live()', async () => {
-    const quiet = await loadOpenSSL({ trace: false });
+    const quiet = await loadInstance({ trace: false });
     const s = quiet.SSL_SESSION_new();
     const t = s.upRef();
     quiet.SSL_SESSION_up_ref(t);

@@ -1,13 +1,12 @@
 // Issue 3: the misuse matrix. Every refused call raises its typed error before reaching C, and is
 // followed by proof that it changed nothing: same live sessions and counts, no ledger event, the
 // same C heap bytes (when measurable), one more refusal counted, and a working instance.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   BorrowExpiredError,
   type Cipher,
   DoubleFreeError,
   ForeignObjectError,
-  loadOpenSSL,
   NotOwnedError,
   type OpenSSL,
   OpenSSLWasmError,
@@ -16,14 +15,12 @@ import {
   SessionView,
   UseAfterFreeError,
 } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { expectInstanceWorks, expectRefused, liveEntry, sessionDER, snapshot } from './support/sessions.js';
 
 let ossl: OpenSSL;
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
-});
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 
 /** A cipher read from a session of `o` (the only way to obtain one before TLS exists). */
@@ -179,7 +176,7 @@ describe('DoubleFreeError: free on a handle whose references are all released', 
   });
 
   it('in debug mode a double free says where the session was created and where it was released', async () => {
-    const debug = await loadOpenSSL({ debug: true });
+    const debug = await loadInstance({ debug: true });
     const s = debug.SSL_SESSION_new();
     s.free();
     const error = expectRefused(debug, () => s.free(), DoubleFreeError);
@@ -298,7 +295,7 @@ describe('NotOwnedError: SSL_SESSION_free on a reference the JS side never took'
 describe('ForeignObjectError: a handle of instance A given to instance B', () => {
   let other: OpenSSL;
   beforeEach(async () => {
-    other = await loadOpenSSL();
+    other = await loadInstance();
   });
 
   /** Runs B's call on A's session; B refuses it, and neither instance changes. */
@@ -398,7 +395,7 @@ describe('TypeError: a raw number (a C pointer) or any non-session where a sessi
 
 describe('refused calls and the C heap', () => {
   it('a refused double free, use after free, foreign free and raw-number free leave the C heap bytes unchanged', async () => {
-    const other = await loadOpenSSL();
+    const other = await loadInstance();
     const freed = ossl.d2i_SSL_SESSION(sessionDER());
     freed.free();
     const foreign = other.SSL_SESSION_new();

@@ -1,29 +1,18 @@
 // 64-bit time: session times past 2038 up to OpenSSL's own limit, through both layers, through DER
 // and PEM, in a context's cache (flush), and the refusals at the edges (which change nothing).
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type GeneratedCertificate,
-  InvalidArgumentError,
-  loadOpenSSL,
-  MAX_SESSION_TIME,
-  type OpenSSL,
-  type Session,
-} from '../dist/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type GeneratedCertificate, InvalidArgumentError, MAX_SESSION_TIME, type OpenSSL, type Session } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { sessionDER } from './support/sessions.js';
 import { contextPair, HOSTNAME } from './support/tls.js';
 
 let ossl: OpenSSL;
 let cert: GeneratedCertificate;
 beforeAll(async () => {
-  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  cert = (await loadInstance()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
 });
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
-});
-afterEach(() => {
-  expect(ossl.failed).toBe(false);
-  expect(ossl.ledger.violations()).toEqual([]);
-  ossl.ledger.assertNoLeaks();
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 
 // 2^31 - 1 is the last second of a 32-bit time_t (2038-01-19); the others need 64 bits.

@@ -2,19 +2,19 @@
 // (execute_test_session, test_tickets, test_session_cache_overflow): the internal cache, an
 // external one behind the callbacks, both, TLS 1.3 tickets, the counters, expiry, and callbacks
 // that throw. Real handshakes, real OpenSSL; the assertions are what OpenSSL 3.5.7 does.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BorrowExpiredError,
   CallbackError,
   type Context,
   type GeneratedCertificate,
   InvalidArgumentError,
-  loadOpenSSL,
   type OpenSSL,
   SESS_CACHE,
   type Session,
   type SessionView,
 } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { hex } from './support/sessions.js';
 import { contextPair, counters, expectEcho, expectHolders, expectNoLeaksBut, HOSTNAME, holderMap, now } from './support/tls.js';
 
@@ -23,14 +23,10 @@ let ossl: OpenSSL;
 
 beforeAll(async () => {
   // PEM text: made once, usable by every instance.
-  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  cert = (await loadInstance()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
 });
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
-});
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
-  expect(ossl.ledger.stats().lostTraceEvents).toBe(0);
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 
 /** A full handshake (or a resumption of `session`), data both ways, freed; returns what it learnt. */

@@ -1,12 +1,11 @@
 // Issue 4: who holds a session once TLS is involved. The connection and the context's cache hold
 // references OpenSSL takes and drops on its own; the ledger names them after every step, records
 // OpenSSL's changes as its own events, and refuses what SSL_SESSION_free(3) forbids.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BorrowExpiredError,
   CallbackError,
   type GeneratedCertificate,
-  loadOpenSSL,
   NotOwnedError,
   type OpenSSL,
   ReentrancyError,
@@ -14,6 +13,7 @@ import {
   Session,
   SessionView,
 } from '../dist/index.js';
+import { loadInstance, useInstance } from './support/instance.js';
 import { expectRefused } from './support/sessions.js';
 import { contextPair, expectEcho, expectHolders, HOSTNAME, now } from './support/tls.js';
 
@@ -21,14 +21,10 @@ let cert: GeneratedCertificate;
 let ossl: OpenSSL;
 
 beforeAll(async () => {
-  cert = (await loadOpenSSL()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
+  cert = (await loadInstance()).generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
 });
-beforeEach(async () => {
-  ossl = await loadOpenSSL();
-});
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
-  expect(ossl.ledger.stats().lostTraceEvents).toBe(0);
+useInstance({}, (fresh) => {
+  ossl = fresh;
 });
 
 /**
@@ -495,9 +491,9 @@ describe('the OpenSSL-shaped TLS functions', () => {
 
 describe('connections and contexts belong to one instance', () => {
   it("the OpenSSL-shaped TLS functions refuse another instance's connection or context with ForeignObjectError", async () => {
-    const { loadOpenSSL, ForeignObjectError } = await import('../dist/index.js');
-    const a = await loadOpenSSL();
-    const b = await loadOpenSSL();
+    const { ForeignObjectError } = await import('../dist/index.js');
+    const a = await loadInstance();
+    const b = await loadInstance();
     const cert = a.generateCertificate();
     const server = a.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
     const client = a.createContext({ role: 'client', ca: cert.certificate });

@@ -1,11 +1,20 @@
-// The one instance fixture: every suite gets its instance here and ends through the same checks.
-import { afterEach, beforeEach, expect } from 'vitest';
-import { type LoadOptions, loadOpenSSL, type OpenSSL } from '../../dist/index.js';
+// The one instance fixture: every suite gets its instances here and ends them through the same checks.
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { InstanceFailedError, type LoadOptions, loadOpenSSL, type OpenSSL } from '../../dist/index.js';
+
+/**
+ * How an instance must end:
+ * - `clean`: every end check (expectClean);
+ * - `leaks`: every end check but the leak report, for a test that leaves references, connections
+ *   or contexts behind on purpose (a leak test; the report itself is what it asserts);
+ * - `failed`: the test made the instance fail on purpose (a provoked trap): see expectFailed.
+ */
+export type End = 'clean' | 'leaks' | 'failed';
 
 /**
  * Every end check, in one place: no invariant violations, no leaked references, no lost trace
  * events, not failed, and for every live session the holders the ledger names sum to OpenSSL's
- * own count (nothing unattributed).
+ * own count (nothing unattributed). `leaks: false` skips only the leak report.
  */
 export function expectClean(ossl: OpenSSL, options: { leaks?: boolean } = {}): void {
   expect(ossl.failed).toBe(false);
@@ -19,18 +28,85 @@ export function expectClean(ossl: OpenSSL, options: { leaks?: boolean } = {}): v
 }
 
 /**
- * A fresh instance for each test of the calling suite, ended through expectClean. `instance()`
- * returns the current one.
+ * The end of an instance a test made fail on purpose: it says so, and nothing reads its memory
+ * any more (every ledger question raises InstanceFailedError instead of answering from a heap
+ * that may be damaged).
  */
-export function useInstance(options: LoadOptions = {}): () => OpenSSL {
+export function expectFailed(ossl: OpenSSL): void {
+  expect(ossl.failed).toBe(true);
+  for (const question of [() => ossl.ledger.live(), () => ossl.ledger.violations(), () => ossl.ledger.assertNoLeaks()]) {
+    expect(question).toThrow(InstanceFailedError);
+  }
+}
+
+/** Runs the end checks `end` names. */
+export function expectEnd(ossl: OpenSSL, end: End): void {
+  if (end === 'failed') expectFailed(ossl);
+  else expectClean(ossl, { leaks: end === 'clean' });
+}
+
+// Instances a test (or a file's beforeAll) loads itself, ended after that test (or after the file).
+const ofTest: { ossl: OpenSSL; end: End }[] = [];
+const ofFile: { ossl: OpenSSL; end: End }[] = [];
+let inTest = false;
+beforeEach(() => {
+  inTest = true;
+});
+afterEach(() => {
+  inTest = false;
+  for (const { ossl, end } of ofTest.splice(0)) expectEnd(ossl, end);
+});
+afterAll(() => {
+  for (const { ossl, end } of ofFile.splice(0)) expectEnd(ossl, end);
+});
+
+/**
+ * An instance with options of its own (a second instance, a capped or debug one, one per property
+ * run), ended through `end`'s checks after the test that loaded it — or, loaded in a beforeAll,
+ * after the file.
+ */
+export async function loadInstance(options: LoadOptions = {}, end: End = 'clean'): Promise<OpenSSL> {
+  const ossl = await loadOpenSSL(options);
+  (inTest ? ofTest : ofFile).push({ ossl, end });
+  return ossl;
+}
+
+export interface FixtureOptions extends LoadOptions {
+  /**
+   * `test` (the default): a fresh instance for every test. `file`: one instance shared by the
+   * file's tests (for suites whose set-up is costly), checked after every test and after the file.
+   */
+  scope?: 'test' | 'file';
+  /** How the instance must end (default `clean`). */
+  end?: End;
+}
+
+/**
+ * The suite's instance, ended through expectEnd. Returns a getter for the current one; `bind`, if
+ * given, receives each fresh instance (for suites that keep it in a variable).
+ */
+export function useInstance(options: FixtureOptions = {}, bind?: (ossl: OpenSSL) => void): () => OpenSSL {
+  const { scope = 'test', end = 'clean', ...load } = options;
   let current: OpenSSL | undefined;
-  beforeEach(async () => {
-    current = await loadOpenSSL(options);
-  });
-  afterEach(() => {
-    if (current) expectClean(current);
-    current = undefined;
-  });
+  const start = async () => {
+    current = await loadOpenSSL(load);
+    bind?.(current);
+  };
+  if (scope === 'file') {
+    beforeAll(start);
+    afterEach(() => {
+      if (current) expectEnd(current, end);
+    });
+    afterAll(() => {
+      current = undefined;
+    });
+  } else {
+    beforeEach(start);
+    afterEach(() => {
+      if (current) expectEnd(current, end);
+      current = undefined;
+    });
+  }
   return () => {
     if (!current) throw new Error('useInstance: no instance outside a test');
     return current;
