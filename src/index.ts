@@ -29,8 +29,7 @@ export type { ProtocolVersion } from './tls/wire.js';
  */
 export async function loadOpenSSL(given: LoadOptions = {}): Promise<OpenSSL> {
   const options = loadOptions(given);
-  const binding = await instantiate(options);
-  return openInstance(binding, {
+  return openInstance((host) => instantiate(options, host), {
     debug: options.debug ?? false,
     trace: options.trace ?? true,
     prefetch: options.maxMemory !== undefined,

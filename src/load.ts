@@ -8,7 +8,7 @@
  */
 
 import { EXPORT_NAMES, type Exports } from './binding/abi.js';
-import { Binding, type HostHandlers } from './binding/binding.js';
+import { Binding, type HostCallbacks, hostTable } from './binding/binding.js';
 import { boolean, bytes, callable, describe, integer, plain, record, text } from './core/convert.js';
 import { EntropyUnavailableError, OpenSSLWasmError } from './errors.js';
 import type { LeakInfo } from './ledger/objects.js';
@@ -265,8 +265,11 @@ async function compile(bytes: Uint8Array, what: string): Promise<WebAssembly.Mod
   }
 }
 
-/** Instantiates one independent module (its own memory) and returns its typed exports. */
-export async function instantiate(options: LoadOptions): Promise<Binding> {
+/**
+ * Instantiates one independent module (its own memory) and returns its typed exports. What C calls
+ * back into goes to `callbacks`, through a frozen table made here, before the module exists.
+ */
+export async function instantiate(options: LoadOptions, callbacks: HostCallbacks): Promise<Binding> {
   const rng = (globalThis as { crypto?: { getRandomValues?: unknown } }).crypto;
   if (!rng || typeof rng.getRandomValues !== 'function') {
     throw new EntropyUnavailableError(
@@ -277,11 +280,7 @@ export async function instantiate(options: LoadOptions): Promise<Binding> {
   const maxPages = Math.floor((options.maxMemory ?? MAX_MEMORY) / WASM_PAGE); // a checked whole number (loadOptions)
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
   const source = await wasmModuleOf(options);
-  const host: HostHandlers = {
-    fault(error) {
-      throw error;
-    },
-  };
+  const host = hostTable(callbacks);
   const instance = await new Promise<WebAssembly.Instance>((resolve, reject) => {
     let received: WebAssembly.Instance | undefined;
     createOpenSSLModule({

@@ -7,7 +7,7 @@
  */
 
 import type { SessionPtr } from './binding/abi.js';
-import type { Binding } from './binding/binding.js';
+import type { Binding, HostCallbacks } from './binding/binding.js';
 import { brand, CONSTRUCT, notOurs, refuseConstruction } from './core/brand.js';
 import { integer, NUMBER_KINDS } from './core/convert.js';
 import { FIELD_ROWS, type SessionAccessors, sessionText, writeField } from './core/fields.js';
@@ -111,21 +111,17 @@ export class OpenSSL {
   readonly version: string;
 
   /** @internal */
-  constructor(
-    token: unknown,
-    b?: Binding,
-    options?: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string, info: LeakInfo) => void },
-  ) {
+  constructor(token: unknown, b?: Binding, registry?: TlsRegistry, options?: InstanceOptions) {
     refuseConstruction(token, 'OpenSSL', 'load an instance with `await loadOpenSSL()`');
     brand(this, 'OpenSSL');
-    const o = options as NonNullable<typeof options>;
+    const o = options as InstanceOptions;
     const binding = b as Binding;
+    const tls = registry as TlsRegistry;
     binding.x.OPENSSL_init_ssl(0n, 0);
     // With a memory cap: every algorithm table now, while memory is plentiful. Built lazily, a
     // table whose first build meets the cap loses algorithms for the instance's life (wasm/glue/init.c).
     if (o.prefetch) binding.x.osw_prefetch();
     binding.clearErrors();
-    const tls = new TlsRegistry(binding);
     const core = new Core(binding, new LedgerWriter(binding, o.debug, o.trace, o.onLeak), sessionFactories, o.onLeak);
     this.ledger = publicLedger(core);
     this.version = binding.cstring(binding.x.OpenSSL_version(OPENSSL_VERSION)) ?? '';
@@ -354,12 +350,22 @@ for (const [, row] of FIELD_ROWS) {
   });
 }
 
-/** Makes an instance over a binding (loadOpenSSL's last step). */
-export function openInstance(
-  b: Binding,
-  options: { debug: boolean; trace: boolean; prefetch: boolean; onLeak: (id: string, info: LeakInfo) => void },
-): OpenSSL {
-  return new OpenSSL(CONSTRUCT, b, options);
+interface InstanceOptions {
+  debug: boolean;
+  trace: boolean;
+  prefetch: boolean;
+  onLeak: (id: string, info: LeakInfo) => void;
+}
+
+/**
+ * Makes an instance (loadOpenSSL's last step). The TLS registry comes first: it is what C calls
+ * back into, so `instantiate` hands it to the module as its host callbacks; then the instance is
+ * built over the binding and that same registry.
+ */
+export async function openInstance(instantiate: (host: HostCallbacks) => Promise<Binding>, options: InstanceOptions): Promise<OpenSSL> {
+  const tls = new TlsRegistry();
+  const binding = await instantiate(tls);
+  return new OpenSSL(CONSTRUCT, binding, tls, options);
 }
 
 /** @internal The core of an instance (for the package's own tests and benchmarks; not exported from the package). */

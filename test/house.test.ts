@@ -1,5 +1,6 @@
 // The house rules that can be checked mechanically: no import cycle in src/, the codes C and
-// TypeScript share agree, the public Ledger has no writer, adding a session field is one row.
+// TypeScript share agree, the public Ledger has no writer, adding a session field is one row, and
+// nothing is patched onto the host table, the binding or another object after construction.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +55,18 @@ export function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+const OUTSIDE = String.raw`(?:host|binding|b|x|ledger|tls|registry|context)\.[A-Za-z_$#][\w$]*`;
+const WRITE = new RegExp(String.raw`\b${OUTSIDE}\s*(?:[-+*/|&]?=(?![=>])|\+\+|--)|Object\.(?:assign|defineProperty)\(\s*${OUTSIDE}`, 'g');
+
+/**
+ * Writes onto another object's fields in a source text: a property of the host table, the binding,
+ * its exports, the ledger, the TLS registry or a connection's context assigned, incremented or
+ * patched with Object.assign/defineProperty. Each is a dependency patched in after construction.
+ */
+export function patches(text: string): string[] {
+  return [...text.matchAll(WRITE)].map((m) => m[0]);
+}
+
 describe('the house', () => {
   it('no file in src/ imports (by value) a file that imports it back, directly or around a loop', () => {
     const graph = importGraph();
@@ -80,6 +93,51 @@ describe('the house', () => {
     }
     expect(ts.size).toBeGreaterThan(5);
     expect(Object.fromEntries(c)).toEqual(Object.fromEntries(ts));
+  });
+
+  it('what C calls back into is fixed when the instance is made: the host table and the binding are frozen', async () => {
+    const { coreOf } = await import('../dist/openssl.js');
+    const ossl = await loadOpenSSL();
+    const b = coreOf(ossl).b;
+    expect(Object.keys(b.host).sort()).toEqual(['alpnSelect', 'fault', 'getSession', 'keylog', 'newSession', 'removeSession']);
+    for (const frozen of [b.host, b, b.x, b.out]) expect(Object.isFrozen(frozen)).toBe(true);
+    const before = b.host.newSession;
+    expect(Reflect.set(b.host, 'newSession', () => 1)).toBe(false);
+    expect(() => {
+      (b.host as { fault: unknown }).fault = () => {};
+    }).toThrow(TypeError);
+    expect(b.host.newSession).toBe(before);
+    // The table reaches the registry it was made with: a server's new-session callback runs through it.
+    const { certificate, privateKey } = ossl.generateCertificate({ commonName: 'example.test', keyType: 'P-256' });
+    const server = ossl.createContext({ role: 'server', certificate, privateKey });
+    const client = ossl.createContext({ role: 'client', ca: certificate });
+    let called = 0;
+    server.onNewSession(() => {
+      called++;
+      return false;
+    });
+    ossl.connectInMemory(client, server, { hostname: 'example.test' }).free();
+    expect(called).toBeGreaterThan(0);
+    client.free();
+    server.free();
+    ossl.ledger.assertNoLeaks();
+  });
+
+  it('no file in src/ writes onto the host table, the binding, the ledger, the registry or a context from outside', () => {
+    const found = files(join(root, 'src')).flatMap((f) => patches(readFileSync(f, 'utf8')).map((p) => `${relative(root, f)}: ${p}`));
+    expect(found).toEqual([]);
+  });
+
+  it('the patch finder finds writes from outside when there are some (it can fail)', () => {
+    const text = [
+      'host.fault = (e) => this.fault(e);',
+      'b.host.newSession = f;',
+      's.context.busy++;',
+      'core.ledger.guard = g;',
+      'Object.assign(binding.host, { keylog });',
+      'if (x.memory === m && b.x.osw_free) tls.takeFault();',
+    ].join('\n');
+    expect(patches(text)).toEqual(['host.fault =', 'host.newSession =', 'context.busy++', 'ledger.guard =', 'Object.assign(binding.host']);
   });
 
   it('the public Ledger has questions only: no method that records, adopts, runs or counts', async () => {

@@ -13,20 +13,37 @@ export const TRACE_WORDS = 5;
 const ERROR_TEXT = 256;
 
 /**
- * What C calls back into (wasm/host.js forwards here). Handlers are installed by the TLS layer;
- * `fault` receives an exception a handler threw, so it can be raised after C has returned.
+ * What C calls back into (wasm/host.js forwards here), given once, at instantiation, by whoever
+ * dispatches the callbacks (the TLS registry). `fault` receives an exception a callback threw, so
+ * it can be raised after C has returned.
  */
-export interface HostHandlers {
-  newSession?(ctx: number, ssl: number, sess: number): number;
-  removeSession?(ctx: number, sess: number): void;
-  getSession?(ctx: number, ssl: number, id: number, len: number): number;
-  alpnSelect?(ssl: number, list: number, len: number): number;
-  keylog?(ssl: number, line: number): void;
+export interface HostCallbacks {
+  newSession(ctx: number, ssl: number, sess: number): number;
+  removeSession(ctx: number, sess: number): void;
+  getSession(ctx: number, ssl: number, id: number, len: number): number;
+  alpnSelect(ssl: number, list: number, len: number): number;
+  keylog(ssl: number, line: number): void;
   fault(error: unknown): void;
 }
 
+/**
+ * The table the module calls (its `oswHost`): forwarders to `callbacks`, frozen, so what C reaches
+ * is fixed when the instance is made and nothing can be patched onto it afterwards.
+ */
+export function hostTable(callbacks: HostCallbacks): Readonly<HostCallbacks> {
+  return Object.freeze({
+    newSession: (ctx: number, ssl: number, sess: number) => callbacks.newSession(ctx, ssl, sess),
+    removeSession: (ctx: number, sess: number) => callbacks.removeSession(ctx, sess),
+    getSession: (ctx: number, ssl: number, id: number, len: number) => callbacks.getSession(ctx, ssl, id, len),
+    alpnSelect: (ssl: number, list: number, len: number) => callbacks.alpnSelect(ssl, list, len),
+    keylog: (ssl: number, line: number) => callbacks.keylog(ssl, line),
+    fault: (error: unknown) => callbacks.fault(error),
+  });
+}
+
+/** Frozen once made: its exports, its host table and its own fields are fixed at construction. */
 export class Binding {
-  private heap: Uint8Array;
+  #heap: Uint8Array;
   /** Five 32-bit out-parameter slots, allocated once per instance. */
   readonly out: readonly [OutPtr, OutPtr, OutPtr, OutPtr, OutPtr];
   /** ERR_error_string_n's buffer, allocated once: reporting a malloc failure must not need malloc. */
@@ -34,12 +51,15 @@ export class Binding {
 
   constructor(
     readonly x: Exports,
-    readonly host: HostHandlers,
+    /** What the module calls back into (hostTable()): the same frozen table it was instantiated with. */
+    readonly host: Readonly<HostCallbacks>,
   ) {
-    this.heap = new Uint8Array(x.memory.buffer);
+    this.#heap = new Uint8Array(x.memory.buffer);
     const base = x.malloc(32 + ERROR_TEXT);
-    this.out = [0, 4, 8, 12, 16].map((o) => (base + o) as OutPtr) as unknown as Binding['out'];
+    this.out = Object.freeze([0, 4, 8, 12, 16].map((o) => (base + o) as OutPtr)) as unknown as Binding['out'];
     this.errorText = (base + 32) as BytePtr;
+    Object.freeze(x);
+    Object.freeze(this);
   }
 
   /**
@@ -55,8 +75,8 @@ export class Binding {
 
   /** The heap as bytes; re-created after the memory grew. */
   u8(): Uint8Array {
-    if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
-    return this.heap;
+    if (this.#heap.buffer !== this.x.memory.buffer) this.#heap = new Uint8Array(this.x.memory.buffer);
+    return this.#heap;
   }
 
   readU32(p: number): number {

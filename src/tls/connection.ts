@@ -38,6 +38,7 @@ const SSL_READ_EARLY_DATA_FINISH = 2;
 /** What a Connection keeps beyond the shared state. */
 interface ConnectionPrivate extends ConnectionState {
   readonly tls: ContextState['tls'];
+  freed: boolean;
   done: boolean;
   /** A handshake step ran (early data must come before). */
   started: boolean;
@@ -101,13 +102,11 @@ function step<T>(s: ConnectionPrivate, op: string, fn: (ssl: SslPtr) => T, cache
   return core.ledger.run(`${s.id} ${op}`, s.id, () => {
     const ssl = live(s);
     s.busy++;
-    s.context.busy++;
     let result: T;
     try {
-      result = fn(ssl);
+      result = s.context.whileBusy(() => fn(ssl));
     } finally {
       s.busy--;
-      s.context.busy--;
     }
     const fault = s.tls.takeFault();
     if (fault) {
@@ -183,10 +182,7 @@ function freeConnection(s: ConnectionPrivate, abort: boolean): void {
       s.busy--;
       b.clearErrors();
       s.freed = true;
-      if (s.sessionListener) {
-        s.context.sessionListeners--;
-        if (!s.context.freed) s.context.installCallbacks();
-      }
+      if (s.sessionListener) s.context.listenForSessions(-1);
       s.sessionListener = null;
       s.tls.unregisterConnection(s);
       s.dropHolders();
@@ -391,8 +387,7 @@ const calls = {
       const mode = core.b.x.osw_ctx_ctrl(ctx.ptr, 45, 0); // GET_SESS_CACHE_MODE
       if ((mode & 1) === 0) core.b.x.osw_ctx_ctrl(ctx.ptr, 44, mode | 0x0001 | 0x0200); // SET: CLIENT | NO_INTERNAL_STORE
     }
-    ctx.sessionListeners += listener ? 1 : -1;
-    if (!ctx.freed) ctx.installCallbacks();
+    ctx.listenForSessions(listener ? 1 : -1);
   }),
   sessionReused: declare('SSL_session_reused', [CONNECTION], (core, s) => core.b.x.SSL_session_reused(live(s)) === 1),
   protocol: declare('SSL_get_version', [CONNECTION], (core, s) => core.b.cstring(core.b.x.SSL_get_version(live(s))) ?? ''),

@@ -235,18 +235,32 @@ function contextConfig(v: unknown, what: string): ContextConfig {
 
 // ---- parameter kinds ---------------------------------------------------------------------------------
 
+/** What a Context keeps beyond the shared state: the fields only this module writes. */
+export interface ContextPrivate extends ContextState {
+  freed: boolean;
+  busy: number;
+  verifies: boolean;
+  acceptsEarlyData: boolean;
+  /** Connections listening for their new sessions. */
+  sessionListeners: number;
+  /** Installs the session callbacks C should make (after a listener or callback changed). */
+  installCallbacks(): void;
+}
+
+const privates = new WeakMap<ContextState, ContextPrivate>();
+
 /** A context argument, alive. */
-export const CONTEXT: Param<ContextState> = {
+export const CONTEXT: Param<ContextPrivate> = {
   name: 'context',
   kind: { kind: 'context' },
-  convert: (v, _what, core, op) => contextOf(v, op, core),
+  convert: (v, _what, core, op) => privates.get(contextOf(v, op, core)) as ContextPrivate,
   check: (s, op) => {
     liveContext(s, op);
     return s;
   },
 };
 /** A context argument, alive or not (free, isFreed). */
-const ANY_CONTEXT: Param<ContextState> = { name: 'context', kind: { kind: 'context', any: true }, convert: CONTEXT.convert };
+const ANY_CONTEXT: Param<ContextPrivate> = { name: 'context', kind: { kind: 'context', any: true }, convert: CONTEXT.convert };
 const seconds = (name: string): Param<number> => numberParam(name, NUMBER_KINDS.long);
 const callback = <T>(name: string): Param<T | null> => ({
   name,
@@ -302,13 +316,7 @@ function cacheOp(s: ContextState, op: string, fn: (ctx: CtxPtr) => number): bool
   notBusy(s, op);
   const core = s.core;
   return core.ledger.run(`${s.id} ${op}`, `${s.id} cache`, () => {
-    s.busy++;
-    let ok: number;
-    try {
-      ok = fn(s.ptr);
-    } finally {
-      s.busy--;
-    }
+    const ok = s.whileBusy(() => fn(s.ptr));
     core.b.clearErrors();
     raiseFault(s);
     return ok === 1;
@@ -339,12 +347,7 @@ const calls = {
   flushSessions: declare('SSL_CTX_flush_sessions', [CONTEXT, numberParam('time', NUMBER_KINDS.sessionTime)], (core, s, time) => {
     notBusy(s, 'flushSessions');
     core.ledger.run(`${s.id} flushSessions`, `${s.id} cache`, () => {
-      s.busy++;
-      try {
-        core.b.x.osw_ctx_flush_sessions(s.ptr, time);
-      } finally {
-        s.busy--;
-      }
+      s.whileBusy(() => core.b.x.osw_ctx_flush_sessions(s.ptr, time));
       raiseFault(s);
     });
   }),
@@ -356,12 +359,7 @@ const calls = {
     core.ledger.run(`${s.id} free`, `${s.id} cache`, () => {
       s.freed = true;
       s.tls.contextFreed(s);
-      s.busy++;
-      try {
-        core.b.x.SSL_CTX_free(s.ptr);
-      } finally {
-        s.busy--;
-      }
+      s.whileBusy(() => core.b.x.SSL_CTX_free(s.ptr));
       s.release();
       s.tls.takeFault(); // a throwing remove callback cannot stop a free
     });
@@ -372,7 +370,7 @@ export class Context {
   /** "X1": how the ledger names this context; its cache is the holder "X1 cache". */
   readonly id: string;
   readonly role: 'client' | 'server';
-  readonly #s: ContextState;
+  readonly #s: ContextPrivate;
   #newCb: NewSessionCallback | null = null;
   #removeCb: RemoveSessionCallback | null = null;
   #getCb: GetSessionCallback | null = null;
@@ -398,7 +396,7 @@ export class Context {
       b.x.osw_session_owner(sess) === ptr ? [{ kind: 'cache', id: cacheId, references: 1 }] : [],
     );
     const self = this;
-    const s: ContextState = {
+    const s: ContextPrivate = {
       kind: 'context',
       core: k,
       tls: r,
@@ -408,7 +406,6 @@ export class Context {
       ptr,
       freed: false,
       busy: 0,
-      connections: new Set(),
       verifies: false,
       acceptsEarlyData: false,
       sessionListeners: 0,
@@ -419,8 +416,20 @@ export class Context {
           (self.#getCb ? CALLBACK.GET_SESSION : 0);
         b.x.osw_ctx_set_session_callbacks(s.ptr, which);
       },
+      whileBusy(fn) {
+        s.busy++;
+        try {
+          return fn();
+        } finally {
+          s.busy--;
+        }
+      },
+      listenForSessions(change) {
+        s.sessionListeners += change;
+        if (!s.freed) s.installCallbacks();
+      },
       release() {
-        if (s.freed && s.connections.size === 0 && r.contextFor(s.ptr) === s) {
+        if (s.freed && !r.hasConnections(s) && r.contextFor(s.ptr) === s) {
           r.unregisterContext(s);
           dropHolders();
         }
@@ -429,9 +438,10 @@ export class Context {
       removeSession: (sess) => this.#handleRemoveSession(sess),
       getSession: (ssl, id, len) => this.#handleGetSession(ssl, id, len),
       alpnSelect: (list, len) => this.#handleAlpnSelect(list, len),
-      keyLog: (line, connection) => this.#keyLogCb?.(line, connection.object as Connection),
+      keyLog: (line, connection) => this.#keyLogCb?.(b.cstring(line) ?? '', connection.object as Connection),
     };
     this.#s = s;
+    privates.set(s, s);
     setState(this, s);
     r.registerContext(s);
     try {
@@ -493,10 +503,7 @@ export class Context {
 
   /** The connections made from this context that are not freed yet (a copy). */
   get connections(): Connection[] {
-    return [...this.#s.connections].flatMap((w) => {
-      const c = w.deref();
-      return c ? [c.object as Connection] : [];
-    });
+    return this.#s.tls.connectionsOf(this.#s).map((c) => c.object as Connection);
   }
 
   /** Whether peers' certificates are verified. */

@@ -1,10 +1,10 @@
 /**
  * What stands behind a Context or a Connection, shared between the two classes and the registry
  * without either importing the other: plain state objects in module WeakMaps, never on the public
- * objects. Each class owns its own state's fields; the other side only reads, or calls the
- * functions named here.
+ * objects. Each class owns its own state's fields (they are read-only here); the other side only
+ * reads, or calls the functions named here.
  */
-import type { CtxPtr, SessionPtr, SslPtr } from '../binding/abi.js';
+import type { CharPtr, CtxPtr, SessionPtr, SslPtr } from '../binding/abi.js';
 import { notOurs } from '../core/brand.js';
 import type { Core } from '../core/instance.js';
 import { ForeignObjectError, UseAfterFreeError } from '../errors.js';
@@ -19,29 +19,24 @@ export interface ContextState {
   readonly id: string;
   readonly role: 'client' | 'server';
   readonly ptr: CtxPtr;
-  freed: boolean;
+  readonly freed: boolean;
   /** Non-zero while OpenSSL runs this context's code from JS (its callbacks may not change its cache or free it). */
-  busy: number;
-  /**
-   * Connections made from this context that are not freed yet, held weakly: one dropped without
-   * free() stays collectable, so the ledger can report it (its SSL still holds this SSL_CTX).
-   */
-  readonly connections: Set<WeakRef<ConnectionState>>;
+  readonly busy: number;
   /** Whether peers' certificates are verified. */
-  verifies: boolean;
+  readonly verifies: boolean;
   /** Server: whether connections read early data (0-RTT) before completing their handshake. */
-  acceptsEarlyData: boolean;
-  /** Connections listening for their new sessions. */
-  sessionListeners: number;
-  /** Installs the session callbacks C should make (after a listener or callback changed). */
-  installCallbacks(): void;
+  readonly acceptsEarlyData: boolean;
+  /** Runs fn (C work of one of this context's connections) with the context marked busy. */
+  whileBusy<T>(fn: () => T): T;
+  /** A connection started (1) or stopped (-1) listening for its new sessions. */
+  listenForSessions(change: 1 | -1): void;
   /** Forgets the C pointer once OpenSSL really freed the SSL_CTX (no connections left). */
   release(): void;
   newSession(ssl: SslPtr, sess: number): number;
   removeSession(sess: number): void;
   getSession(ssl: SslPtr, id: number, len: number): number;
   alpnSelect(list: number, len: number): number;
-  keyLog(line: string, connection: ConnectionState): void;
+  keyLog(line: CharPtr, connection: ConnectionState): void;
 }
 
 export interface ConnectionState {
@@ -52,7 +47,7 @@ export interface ConnectionState {
   readonly id: string;
   readonly ptr: SslPtr;
   readonly context: ContextState;
-  freed: boolean;
+  readonly freed: boolean;
   /** Calls the connection's session listener with a view of a new session. */
   notifySession(p: SessionPtr): void;
 }
