@@ -3,13 +3,14 @@
 // damaged by bench/hostile-inputs.mjs, plus random bytes. Every input either decodes (and is read,
 // re-encoded and freed) or raises OpenSSLError; nothing traps, nothing hangs, and the C heap ends
 // where it began.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
 import { concat, encodeLength, pemOf, realSessions } from '../bench/hostile-inputs.mjs';
 // @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
 import { fuzzParsers } from '../bench/hostile-parsers.mjs';
-import { loadOpenSSL, type OpenSSL, OpenSSLError } from '../dist/index.js';
+import { type OpenSSL, OpenSSLError } from '../dist/index.js';
 import { books, HEAP_SLACK, heap, SEED } from './support/hostile.js';
+import { useInstance } from './support/instance.js';
 
 interface CorpusEntry {
   label: string;
@@ -26,14 +27,9 @@ const INPUTS = 100_000;
 let ossl: OpenSSL;
 let corpus: CorpusEntry[];
 
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
   corpus = realSessions(ossl);
-});
-afterAll(() => {
-  expect(ossl.failed).toBe(false);
-  expect(ossl.ledger.violations()).toEqual([]);
-  ossl.ledger.assertNoLeaks();
 });
 
 describe('the corpus', () => {

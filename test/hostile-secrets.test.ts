@@ -4,15 +4,8 @@
 // exercised on real sessions from handshakes, in release and in debug mode (stacks recorded).
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  type Context,
-  type GeneratedCertificate,
-  loadOpenSSL,
-  type OpenSSL,
-  SESS_CACHE,
-  type Session,
-  type SessionView,
-} from '../dist/index.js';
+import { type Context, type GeneratedCertificate, type OpenSSL, SESS_CACHE, type Session, type SessionView } from '../dist/index.js';
+import { loadInstance } from './support/instance.js';
 import { HOSTNAME } from './support/tls.js';
 
 /** Every way a secret could be spelled in text: hex both cases, base64 at each alignment, base64url, latin1. */
@@ -65,8 +58,8 @@ function faces(error: unknown): string[] {
 }
 
 async function run(debug: boolean): Promise<{ texts: string[]; secrets: Secrets[]; errors: string[] }> {
-  const ossl = await loadOpenSSL({ debug, onLeak: () => {} });
-  const other = await loadOpenSSL({ debug });
+  const ossl = await loadInstance({ debug, onLeak: () => {} });
+  const other = await loadInstance({ debug });
   const cert: GeneratedCertificate = ossl.generateCertificate({ commonName: HOSTNAME });
   const texts: string[] = [];
   const errors: string[] = [];
@@ -183,7 +176,7 @@ describe('secrets stay out of errors, stacks, events and leak reports', () => {
   it.each([false, true])('debug: %s', async (debug) => {
     const { texts, secrets, errors } = await run(debug);
     // The search works: the explicit calls do contain the secrets.
-    const ossl = await loadOpenSSL();
+    const ossl = await loadInstance();
     const s = ossl.SSL_SESSION_new();
     s.masterKey = new Uint8Array(48).fill(0x5a);
     expect(leaks([s.print()], [{ label: 'probe', forms: spellings(s.masterKey) }])).toHaveLength(1);

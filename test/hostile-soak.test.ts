@@ -7,12 +7,12 @@ import { expect, it } from 'vitest';
 import { HOSTNAME, realSessions } from '../bench/hostile-inputs.mjs';
 // @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
 import { soak } from '../bench/hostile-soak.mjs';
-import { loadOpenSSL } from '../dist/index.js';
 import { HEAP_SLACK, SEED } from './support/hostile.js';
+import { loadInstance } from './support/instance.js';
 
 it('20,000 session operations and 500 handshakes with misuse injected: every misuse refused by class, no trap, no leak, heap back', async () => {
-  const ossl = await loadOpenSSL();
-  const other = await loadOpenSSL();
+  const ossl = await loadInstance();
+  const other = await loadInstance();
   const identity = ossl.generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
   const corpus = realSessions(ossl);
   const stats = soak(ossl, other, identity, corpus, { seed: SEED, ops: 20_000, handshakes: 500, slack: HEAP_SLACK });

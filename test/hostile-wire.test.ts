@@ -2,35 +2,23 @@
 // before, during and after the handshake (bench/hostile-wire.mjs). Each case completes, waits for
 // bytes that never come, or fails with a typed error (TLSError, an OpenSSLError); never a trap,
 // never altered application data; every connection and context is freed and the heap comes back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
 import { HOSTNAME } from '../bench/hostile-inputs.mjs';
 // @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
 import { fuzzWire } from '../bench/hostile-wire.mjs';
-import {
-  type Connection,
-  type Context,
-  type GeneratedCertificate,
-  loadOpenSSL,
-  type OpenSSL,
-  OpenSSLError,
-  TLSError,
-} from '../dist/index.js';
+import { type Connection, type Context, type GeneratedCertificate, type OpenSSL, OpenSSLError, TLSError } from '../dist/index.js';
 import { books, HEAP_SLACK, SEED } from './support/hostile.js';
+import { useInstance } from './support/instance.js';
 
 const CASES = 5_000;
 
 let ossl: OpenSSL;
 let identity: GeneratedCertificate;
 
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
   identity = ossl.generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
-});
-afterAll(() => {
-  expect(ossl.failed).toBe(false);
-  expect(ossl.ledger.violations()).toEqual([]);
-  ossl.ledger.assertNoLeaks();
 });
 
 describe(`${CASES.toLocaleString('en-US')} hostile wire cases`, () => {

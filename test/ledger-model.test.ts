@@ -12,12 +12,12 @@ import {
   type GeneratedCertificate,
   type InMemoryPair,
   InvalidArgumentError,
-  loadOpenSSL,
   type OpenSSL,
   SESS_CACHE,
   type Session,
   type Site,
 } from '../dist/index.js';
+import { loadInstance, usingInstance } from './support/instance.js';
 import { HOSTNAME } from './support/tls.js';
 
 const RUNS = 10;
@@ -369,38 +369,38 @@ describe('the ledger against a model of sessions, contexts, connections and call
 
   it("holders equal OpenSSL's count and sites are the expected ones after each of at least 10,000 random steps", async () => {
     const wasmModule = await WebAssembly.compile(readFileSync(new URL('../dist/openssl.wasm', import.meta.url))); // compiled once
-    cert = (await loadOpenSSL({ wasmModule })).generateCertificate({ commonName: HOSTNAME, keyType: 'Ed25519' }); // the fastest handshakes
+    cert = (await loadInstance({ wasmModule })).generateCertificate({ commonName: HOSTNAME, keyType: 'Ed25519' }); // the fastest handshakes
     // Batches of runs until 10,000 steps were checked (runs differ in length).
     while (steps < STEPS) {
       await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: COMMANDS, size: 'max' }), async (cmds) => {
-          const ossl = await loadOpenSSL({ wasmModule });
-          const server = (o: object) =>
-            ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, ...o });
-          const real: Real = {
-            ossl,
-            handles: [],
-            pairs: [],
-            ctx: {
-              id12: server({ maxVersion: 'TLSv1.2', tickets: false, sessionCacheSize: ID_CACHE_SIZE }),
-              t13: server({}),
-              stateful: server({ tickets: false, sessionCacheSize: 3 }),
-              client: ossl.createContext({ role: 'client', ca: cert.certificate }),
-              clientCache: ossl.createContext({ role: 'client', ca: cert.certificate, sessionCacheMode: SESS_CACHE.CLIENT }),
-            },
-            handed: [],
-            mark: ossl.ledger.events().at(-1)?.seq ?? 0,
-          };
-          const model: Model = { handles: [], pairs: 0, idCache: [], idAdded: new Set(), policy: 'keep' };
-          installCallbacks(real, () => model);
-          fc.modelRun(() => ({ model, real }), cmds);
-          // The end: everything freed, nothing left anywhere.
-          for (const p of real.pairs) p.free();
-          for (const [i, s] of real.handles.entries()) for (let n = 0; n < model.handles[i]; n++) s.free();
-          for (const c of Object.values(real.ctx)) c.free();
-          expect(ossl.ledger.live()).toEqual([]);
-          ossl.ledger.assertNoLeaks();
-        }),
+        fc.asyncProperty(fc.commands(commands, { maxCommands: COMMANDS, size: 'max' }), (cmds) =>
+          usingInstance({ wasmModule }, (ossl) => {
+            const server = (o: object) =>
+              ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, ...o });
+            const real: Real = {
+              ossl,
+              handles: [],
+              pairs: [],
+              ctx: {
+                id12: server({ maxVersion: 'TLSv1.2', tickets: false, sessionCacheSize: ID_CACHE_SIZE }),
+                t13: server({}),
+                stateful: server({ tickets: false, sessionCacheSize: 3 }),
+                client: ossl.createContext({ role: 'client', ca: cert.certificate }),
+                clientCache: ossl.createContext({ role: 'client', ca: cert.certificate, sessionCacheMode: SESS_CACHE.CLIENT }),
+              },
+              handed: [],
+              mark: ossl.ledger.events().at(-1)?.seq ?? 0,
+            };
+            const model: Model = { handles: [], pairs: 0, idCache: [], idAdded: new Set(), policy: 'keep' };
+            installCallbacks(real, () => model);
+            fc.modelRun(() => ({ model, real }), cmds);
+            // The end: everything freed, nothing left anywhere (and usingInstance's end checks).
+            for (const p of real.pairs) p.free();
+            for (const [i, s] of real.handles.entries()) for (let n = 0; n < model.handles[i]; n++) s.free();
+            for (const c of Object.values(real.ctx)) c.free();
+            expect(ossl.ledger.live()).toEqual([]);
+          }),
+        ),
         { numRuns: RUNS, endOnFailure: process.env.MODEL_NO_SHRINK === '1' },
       );
     }

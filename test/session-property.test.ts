@@ -8,12 +8,12 @@ import {
   disposeSymbol,
   ForeignObjectError,
   type LoadOptions,
-  loadOpenSSL,
   type OpenSSL,
   OpenSSLError,
   type Session,
   UseAfterFreeError,
 } from '../dist/index.js';
+import { loadInstance, usingInstance } from './support/instance.js';
 import { sessionDER } from './support/sessions.js';
 
 const wasmBinary = readFileSync(new URL('../dist/openssl.wasm', import.meta.url));
@@ -304,8 +304,8 @@ const commands = [
  * remaining reference is freed and the ledger must report no leak.
  */
 async function explore(options: LoadOptions, minSteps: number): Promise<{ steps: number; last: OpenSSL }> {
-  const other = await loadOpenSSL({ wasmBinary });
-  const pem = await loadOpenSSL({ wasmBinary }).then((o) => {
+  const other = await loadInstance({ wasmBinary });
+  const pem = await loadInstance({ wasmBinary }).then((o) => {
     const s = o.d2i_SSL_SESSION(FIXTURE_DER);
     const text = s.toPEM();
     s.free();
@@ -315,20 +315,19 @@ async function explore(options: LoadOptions, minSteps: number): Promise<{ steps:
   let last = other;
   while (steps < minSteps) {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 200, size: 'max' }), async (cmds) => {
-        const ossl = await loadOpenSSL({ ...options, wasmBinary });
-        last = ossl;
-        const model: Model = { handles: [], hostnames: new Map(), refused: 0, foreignRefused: other.ledger.stats().refused };
-        const real: Real = { ossl, other, handles: [], pem };
-        fc.modelRun(() => ({ model, real }), cmds);
-        // Free everything still held, through the layer the handle came from; then nothing leaks.
-        real.handles.forEach((h, i) => {
-          for (; model.handles[i].references > 0; model.handles[i].references--) ossl.SSL_SESSION_free(h);
-        });
-        expect(ossl.ledger.live()).toEqual([]);
-        expect(ossl.ledger.violations()).toEqual([]);
-        ossl.ledger.assertNoLeaks();
-      }),
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 200, size: 'max' }), (cmds) =>
+        usingInstance({ ...options, wasmBinary }, (ossl) => {
+          last = ossl;
+          const model: Model = { handles: [], hostnames: new Map(), refused: 0, foreignRefused: other.ledger.stats().refused };
+          const real: Real = { ossl, other, handles: [], pem };
+          fc.modelRun(() => ({ model, real }), cmds);
+          // Free everything still held, through the layer the handle came from; then nothing leaks.
+          real.handles.forEach((h, i) => {
+            for (; model.handles[i].references > 0; model.handles[i].references--) ossl.SSL_SESSION_free(h);
+          });
+          expect(ossl.ledger.live()).toEqual([]);
+        }),
+      ),
       { numRuns: 20 },
     );
   }

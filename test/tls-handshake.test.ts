@@ -1,8 +1,9 @@
 // Issue 4: real TLS handshakes inside WebAssembly. Every protocol × certificate key × resumption
 // mechanism completes a verified full handshake, carries data both ways, resumes with the saved
 // session on both sides, and gives every byte of C heap back.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type GeneratedCertificate, type KeyType, loadOpenSSL, type OpenSSL, SESS_CACHE, type Session, TLSError } from '../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import { type GeneratedCertificate, type KeyType, type OpenSSL, SESS_CACHE, type Session, TLSError } from '../dist/index.js';
+import { useInstance } from './support/instance.js';
 import { contextPair, expectEcho, HOSTNAME, PROTOCOL_NUMBER } from './support/tls.js';
 
 type Protocol = 'TLSv1.2' | 'TLSv1.3';
@@ -61,18 +62,13 @@ function warmUp(protocol: Protocol): void {
   client.free();
 }
 
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
   // One certificate per key type for the whole file: RSA-2048 key generation takes most of a second.
   for (const keyType of KEY_TYPES) certs[keyType] = ossl.generateCertificate({ commonName: HOSTNAME, keyType });
   for (const protocol of PROTOCOLS) warmUp(protocol);
   ossl.ledger.assertNoLeaks();
   warmHeap = ossl.ledger.heapBytes();
-});
-
-afterEach(() => {
-  expect(ossl.ledger.violations()).toEqual([]);
-  expect(ossl.ledger.stats().lostTraceEvents).toBe(0);
 });
 
 describe.each(PROTOCOLS)('%s', (protocol) => {

@@ -4,7 +4,7 @@
 // or in the ledger (expectRefused), and the instance still working.
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type Context,
   type GeneratedCertificate,
@@ -19,7 +19,7 @@ import {
 } from '../../dist/index.js';
 import { connectTLS } from '../../dist/node/index.js';
 import * as web from '../../dist/web/index.js';
-import { expectClean } from '../support/instance.js';
+import { expectClean, useInstance } from '../support/instance.js';
 import { expectInstanceWorks, expectRefused } from '../support/sessions.js';
 import { HOSTNAME } from '../support/tls.js';
 
@@ -29,8 +29,8 @@ let server: Context;
 let client: Context;
 let resumable: Session;
 
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
   cert = ossl.generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
   server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
   client = ossl.createContext({ role: 'client', ca: cert.certificate });
@@ -43,7 +43,6 @@ afterAll(() => {
   resumable.free();
   client.free();
   server.free();
-  expectClean(ossl);
 });
 
 /** Runs `fn` with `key` set on `proto` (a polluted prototype), then removes it. */

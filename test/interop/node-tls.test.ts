@@ -2,19 +2,19 @@
 import { constants } from 'node:crypto';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOpenSSL, type OpenSSL, type Session, TLSError, TransportError } from '../../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import { type OpenSSL, type Session, TLSError, TransportError } from '../../dist/index.js';
 import { acceptTLS, connectTLS, type TLSStream } from '../../dist/node/index.js';
+import { useInstance } from '../support/instance.js';
 import { nodeTlsServer, tcpServer } from './peers.js';
 
 let ossl: OpenSSL;
 let cert: { certificate: string; privateKey: string };
 
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
   cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
 });
-afterAll(() => ossl.ledger.assertNoLeaks());
 
 async function echo(stream: TLSStream, text: string): Promise<string> {
   stream.write(text);

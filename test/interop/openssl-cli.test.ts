@@ -1,8 +1,9 @@
 // Interop with Debian's openssl command line (s_server, s_client -sess_out/-sess_in, sess_id).
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOpenSSL, type OpenSSL, type Session } from '../../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenSSL, Session } from '../../dist/index.js';
 import { connectTLS } from '../../dist/node/index.js';
+import { useInstance } from '../support/instance.js';
 import { hex, opensslClient, opensslServer, sessIdText, tempDir, writeTemp } from './peers.js';
 
 let ossl: OpenSSL;
@@ -11,14 +12,13 @@ let certPath: string;
 let keyPath: string;
 let cert: { certificate: string; privateKey: string };
 
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
   cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
   dir = tempDir();
   certPath = writeTemp(dir, 'cert.pem', cert.certificate);
   keyPath = writeTemp(dir, 'key.pem', cert.privateKey);
 });
-afterAll(() => ossl.ledger.assertNoLeaks());
 
 /** Every field sess_id prints, as this module reads them from the same session. */
 function expectSameFields(cli: Record<string, string>, s: Session): void {

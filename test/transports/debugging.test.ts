@@ -1,14 +1,14 @@
 // What users ask for when debugging a connection: the negotiated group, the peer's certificate
 // chain, and an opt-in key log whose lines decrypt a capture (SSLKEYLOGFILE format).
 import { X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOpenSSL, type OpenSSL } from '../../dist/index.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenSSL } from '../../dist/index.js';
+import { useInstance } from '../support/instance.js';
 
 let ossl: OpenSSL;
-beforeAll(async () => {
-  ossl = await loadOpenSSL();
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
 });
-afterAll(() => ossl.ledger.assertNoLeaks());
 
 describe('connection debugging', () => {
   it('group names the key exchange: X25519MLKEM768 by default, the configured one otherwise', () => {

@@ -2,10 +2,11 @@
 // WASM server side (accept) over the same core with a Node tls client.
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOpenSSL, type OpenSSL } from '../../dist/index.js';
+import type { OpenSSL } from '../../dist/index.js';
 import { openTCP, socketTransport } from '../../dist/node/index.js';
 import * as web from '../../dist/web/index.js';
 import { tcpServer } from '../interop/peers.js';
+import { useInstance } from '../support/instance.js';
 import { expectTransportScenario } from './expect.js';
 import { startPeers } from './peers.js';
 // @ts-expect-error plain JS shared with Deno, Bun and workerd
@@ -15,14 +16,15 @@ let ossl: OpenSSL;
 let cert: { certificate: string; privateKey: string };
 let peers: Awaited<ReturnType<typeof startPeers>>;
 
+useInstance({ scope: 'file' }, (fresh) => {
+  ossl = fresh;
+});
 beforeAll(async () => {
-  ossl = await loadOpenSSL();
   cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
   peers = await startPeers(cert, ossl.generateCertificate({ commonName: 'localhost' }).certificate);
 });
 afterAll(async () => {
   await peers?.close();
-  ossl.ledger.assertNoLeaks();
 });
 
 describe('Web Streams transport in Node (net.Socket as a byte pair)', () => {
