@@ -60,7 +60,8 @@ fi
 
 # ---- our glue + link ---------------------------------------------------------------------------
 glue=(wasm/glue/*.c)
-exports=$(grep -hoE '^[A-Za-z_][A-Za-z0-9_]*' wasm/exports.txt | sed 's/^/_/' | paste -sd, -)
+# The linker's export list, derived from the one FFI table (src/binding/abi.ts).
+exports=$(node wasm/export-list.mjs)
 link_flags=(
   -O3
   -sWASM_BIGINT=1            # i64 crosses to JS as BigInt (binaryen from npm has no wasm-emscripten-finalize to legalize it)
@@ -77,7 +78,8 @@ link_flags=(
   -sINCOMING_MODULE_JS_API=[instantiateWasm,wasmBinary,wasmMemory,oswHost,print,printErr]
   --js-library wasm/host.js
 )
-stamp=$( { echo "$key"; cat "${glue[@]}" wasm/glue/*.h wasm/host.js wasm/exports.txt wasm/post-link.mjs build.sh; } | sha256sum | cut -c1-16)
+# The stamp hashes the derived list, not the table: a changed comment or C type reuses the link.
+stamp=$( { echo "$key"; echo "$exports"; cat "${glue[@]}" wasm/glue/*.h wasm/host.js wasm/post-link.mjs build.sh; } | sha256sum | cut -c1-16)
 if [ $force = 0 ] && [ -f "$out/openssl.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
   step "wasm/dist is up to date ($stamp)"
 else
@@ -96,7 +98,7 @@ printf 'tree=%s\ntoolchain=%s\n' "$tree" "$toolchain" >"$out/.build-info"
 
 # The playground's sanitized twin (wasm/dist/asan/, never in the npm package), from the same tree.
 step "AddressSanitizer variant for the playground"
-bash wasm/asan.sh "$tree" "$key" "$([ $force = 1 ] && echo --force)"
+bash wasm/asan.sh "$tree" "$key" "$exports" "$([ $force = 1 ] && echo --force)"
 
 step "artifacts"
 for f in "$out/openssl.wasm" "$out/openssl.mjs"; do

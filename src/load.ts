@@ -7,7 +7,7 @@
  * no URL (Cloudflare Workers).
  */
 
-import { EXPORT_NAMES, type Exports } from './binding/abi.js';
+import { EXPORT_NAMES, type Exports, FFI } from './binding/abi.js';
 import { Binding, type HostCallbacks, hostTable } from './binding/binding.js';
 import { boolean, bytes, callable, describe, integer, plain, record, text } from './core/convert.js';
 import { EntropyUnavailableError, OpenSSLWasmError } from './errors.js';
@@ -303,9 +303,14 @@ export async function instantiate(options: LoadOptions, callbacks: HostCallbacks
     );
   });
   const raw: Record<string, unknown> = { ...(instance.exports as Record<string, unknown>), memory };
-  const missing = EXPORT_NAMES.filter((name) => raw[name] === undefined);
+  // Each export's arity is the FFI table's argument count: a module from another build fails here, not in C.
+  const missing = EXPORT_NAMES.filter(
+    (name) => typeof raw[name] !== 'function' || (raw[name] as () => unknown).length !== FFI[name].length - 1,
+  );
   if (missing.length > 0) {
-    throw new OpenSSLWasmError(`the wasm module lacks exports: ${missing.join(', ')} (it is not this version's openssl.wasm)`);
+    throw new OpenSSLWasmError(
+      `the wasm module lacks exports (or has other signatures): ${missing.join(', ')} (it is not this version's openssl.wasm)`,
+    );
   }
   return new Binding(raw as unknown as Exports, host);
 }

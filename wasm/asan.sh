@@ -7,11 +7,12 @@
 # ASan's allocator sees every block libcrypto allocates, so the report keeps its three stacks
 # (the bad access, freed by, allocated by) for a fraction of a second full build's CPU.
 # Never part of the npm package: it is written to wasm/dist/asan/ and only the playground serves it.
-# Usage (from build.sh, with emcc on PATH): bash wasm/asan.sh <openssl build tree> <release cache key> [--force]
+# Usage (from build.sh, with emcc on PATH):
+#   bash wasm/asan.sh <openssl build tree> <release cache key> <export list: build.sh's, from the FFI table> [--force]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-tree=$1 key=$2 force=${3:-}
+tree=$1 key=$2 exports=$3 force=${4:-}
 cache=$(dirname "$(dirname "$tree")")
 out=wasm/dist/asan
 say() { printf '[asan] %s\n' "$*"; }
@@ -43,8 +44,7 @@ else
 fi
 
 glue=(wasm/glue/*.c)
-exports=$(grep -hoE '^[A-Za-z_][A-Za-z0-9_]*' wasm/exports.txt | sed 's/^/_/' | paste -sd, -)
-stamp=$( { echo "$akey"; cat "${glue[@]}" wasm/host.js wasm/exports.txt wasm/asan.sh; } | sha256sum | cut -c1-16)
+stamp=$( { echo "$akey"; echo "$exports"; cat "${glue[@]}" wasm/glue/*.h wasm/host.js wasm/asan.sh; } | sha256sum | cut -c1-16)
 if [ "$force" != --force ] && [ -f "$out/openssl-asan.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
   say "wasm/dist/asan is up to date ($stamp)"
 else

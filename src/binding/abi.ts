@@ -1,7 +1,11 @@
 /**
- * The module's exports with their C types: the one list the binding is typed from.
+ * The FFI, declared once: every function the module exports, with its C result and argument types.
+ * From this one table come the binding's `Exports` type, `EXPORT_NAMES` (checked at load) and the
+ * linker's export list (wasm/export-list.mjs prints it; build.sh links with it and hands it to
+ * wasm/asan.sh). Adding an export is one row here (plus C glue in wasm/glue/ where OpenSSL has no
+ * such function); test/build.test.ts checks every row against the built modules' own signatures.
  * Pointers are branded numbers, so a session pointer cannot be passed where a context is expected.
- * wasm/exports.txt names the same symbols for the linker; a test checks that both agree.
+ * This file has no runtime imports: the build reads it before anything is compiled.
  */
 
 declare const ctype: unique symbol;
@@ -22,265 +26,268 @@ export type PkeyPtr = Ptr<'EVP_PKEY*'>;
 
 export const NULL = 0 as Ptr<never>;
 
-export interface Exports {
-  /** The instance's WebAssembly.Memory (typed by what is read, so the published types need no WebAssembly lib). */
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  malloc(n: number): BytePtr;
-  free(p: number): void;
-  osw_malloc(n: number): BytePtr;
-  osw_free(p: number): void;
-
-  OpenSSL_version(type: number): CharPtr;
-  /** `opts` is a uint64_t: with WASM_BIGINT every i64 argument or result is a BigInt. */
-  OPENSSL_init_ssl(opts: bigint, settings: number): number;
-  RAND_status(): number;
-  RAND_bytes(buf: BytePtr, n: number): number;
-  ERR_get_error_all(file: OutPtr, line: OutPtr, func: OutPtr, data: OutPtr, flags: OutPtr): number;
-  ERR_error_string_n(code: number, buf: BytePtr, len: number): void;
-  ERR_lib_error_string(code: number): CharPtr;
-  ERR_reason_error_string(code: number): CharPtr;
-  ERR_clear_error(): void;
-  ERR_peek_error(): number;
-
-  SSL_SESSION_new(): SessionPtr;
-  SSL_SESSION_dup(s: SessionPtr): SessionPtr;
-  SSL_SESSION_up_ref(s: SessionPtr): number;
-  SSL_SESSION_free(s: SessionPtr): void;
-  osw_session_refs(s: SessionPtr): number;
-  osw_session_owner(s: SessionPtr): CtxPtr;
-  osw_trace_enable(on: number): void;
-  osw_trace_buffer(): Ptr<'int*'>;
-  osw_trace_count(): number;
-  osw_trace_reset(): number;
-  osw_session_to_der(s: SessionPtr, outlen: OutPtr): BytePtr;
-  osw_session_from_der(der: BytePtr, len: number): SessionPtr;
-  osw_session_to_pem(s: SessionPtr, outlen: OutPtr): BytePtr;
-  osw_session_from_pem(pem: BytePtr, len: number): SessionPtr;
-  osw_session_print(s: SessionPtr, outlen: OutPtr): BytePtr;
-  osw_session_print_keylog(s: SessionPtr, outlen: OutPtr): BytePtr;
-  osw_session_peer_der(s: SessionPtr, outlen: OutPtr): BytePtr;
-  osw_session_get_time(s: SessionPtr): number;
-  osw_session_set_time(s: SessionPtr, t: number): number;
-
-  SSL_SESSION_get_id(s: SessionPtr, len: OutPtr): BytePtr;
-  SSL_SESSION_set1_id(s: SessionPtr, id: BytePtr, len: number): number;
-  SSL_SESSION_get0_id_context(s: SessionPtr, len: OutPtr): BytePtr;
-  SSL_SESSION_set1_id_context(s: SessionPtr, ctx: BytePtr, len: number): number;
-  SSL_SESSION_get_timeout(s: SessionPtr): number;
-  SSL_SESSION_set_timeout(s: SessionPtr, t: number): number;
-  SSL_SESSION_get_protocol_version(s: SessionPtr): number;
-  SSL_SESSION_set_protocol_version(s: SessionPtr, v: number): number;
-  SSL_SESSION_get0_cipher(s: SessionPtr): CipherPtr;
-  SSL_SESSION_set_cipher(s: SessionPtr, c: CipherPtr): number;
-  SSL_SESSION_get0_hostname(s: SessionPtr): CharPtr;
-  SSL_SESSION_set1_hostname(s: SessionPtr, name: BytePtr): number;
-  SSL_SESSION_get0_alpn_selected(s: SessionPtr, alpn: OutPtr, len: OutPtr): void;
-  SSL_SESSION_set1_alpn_selected(s: SessionPtr, alpn: BytePtr, len: number): number;
-  SSL_SESSION_get_master_key(s: SessionPtr, out: BytePtr, outlen: number): number;
-  SSL_SESSION_set1_master_key(s: SessionPtr, key: BytePtr, len: number): number;
-  SSL_SESSION_get_max_early_data(s: SessionPtr): number;
-  SSL_SESSION_set_max_early_data(s: SessionPtr, n: number): number;
-  SSL_SESSION_get0_ticket_appdata(s: SessionPtr, data: OutPtr, len: OutPtr): number;
-  SSL_SESSION_set1_ticket_appdata(s: SessionPtr, data: BytePtr, len: number): number;
-  SSL_SESSION_is_resumable(s: SessionPtr): number;
-  SSL_SESSION_has_ticket(s: SessionPtr): number;
-  SSL_SESSION_get0_ticket(s: SessionPtr, tick: OutPtr, len: OutPtr): void;
-  SSL_SESSION_get_ticket_lifetime_hint(s: SessionPtr): number;
-  SSL_SESSION_get_max_fragment_length(s: SessionPtr): number;
-  SSL_CIPHER_get_name(c: CipherPtr): CharPtr;
-  SSL_CIPHER_standard_name(c: CipherPtr): CharPtr;
-  SSL_CIPHER_get_id(c: CipherPtr): number;
-  SSL_CIPHER_get_version(c: CipherPtr): CharPtr;
-
-  osw_heap_in_use(): number;
-  osw_flush_fetch_caches(): number;
-  osw_prefetch(): void;
-  osw_generate_certificate(keyType: number, cn: BytePtr, days: number, outlen: OutPtr, certLen: OutPtr): BytePtr;
-  SSL_CTX_free(ctx: CtxPtr): void;
-  osw_ctx_new(server: number): CtxPtr;
-  osw_ctx_set_versions(ctx: CtxPtr, min: number, max: number): number;
-  osw_ctx_set_groups(ctx: CtxPtr, groups: BytePtr): number;
-  osw_ctx_use_certificate_pem(ctx: CtxPtr, pem: BytePtr, len: number): number;
-  osw_ctx_use_private_key_pem(ctx: CtxPtr, pem: BytePtr, len: number): number;
-  osw_ctx_add_ca_pem(ctx: CtxPtr, pem: BytePtr, len: number): number;
-  osw_ctx_ctrl(ctx: CtxPtr, cmd: number, larg: number): number;
-  osw_ctx_set_session_callbacks(ctx: CtxPtr, which: number): void;
-  osw_ctx_flush_sessions(ctx: CtxPtr, t: number): number;
-  osw_ctx_set_alpn_select(ctx: CtxPtr, on: number): void;
-  osw_ctx_set_options(ctx: CtxPtr, opts: number): void;
-  osw_ctx_clear_options(ctx: CtxPtr, opts: number): void;
-  SSL_CTX_set_cipher_list(ctx: CtxPtr, list: BytePtr): number;
-  SSL_CTX_set_ciphersuites(ctx: CtxPtr, list: BytePtr): number;
-  SSL_CTX_set_alpn_protos(ctx: CtxPtr, protos: BytePtr, len: number): number;
-  SSL_CTX_set_verify(ctx: CtxPtr, mode: number, cb: number): void;
-  SSL_CTX_set_timeout(ctx: CtxPtr, t: number): number;
-  SSL_CTX_get_timeout(ctx: CtxPtr): number;
-  SSL_CTX_add_session(ctx: CtxPtr, s: SessionPtr): number;
-  SSL_CTX_remove_session(ctx: CtxPtr, s: SessionPtr): number;
-  SSL_CTX_set_num_tickets(ctx: CtxPtr, n: number): number;
-  SSL_CTX_set_session_id_context(ctx: CtxPtr, sid: BytePtr, len: number): number;
-  osw_ssl_new(ctx: CtxPtr, server: number): SslPtr;
-  osw_ssl_set_hostname(ssl: SslPtr, name: BytePtr, verify: number): number;
-  osw_ssl_write_encrypted(ssl: SslPtr, data: BytePtr, len: number): number;
-  osw_ssl_pending_encrypted(ssl: SslPtr): number;
-  osw_ssl_read_encrypted(ssl: SslPtr, buf: BytePtr, len: number): number;
-  osw_ssl_encrypted_eof(ssl: SslPtr): void;
-  osw_ssl_peer_der(ssl: SslPtr, outlen: OutPtr): BytePtr;
-  SSL_free(ssl: SslPtr): void;
-  SSL_do_handshake(ssl: SslPtr): number;
-  SSL_get_error(ssl: SslPtr, ret: number): number;
-  SSL_read_ex(ssl: SslPtr, buf: BytePtr, len: number, read: OutPtr): number;
-  SSL_write_ex(ssl: SslPtr, buf: BytePtr, len: number, written: OutPtr): number;
-  SSL_shutdown(ssl: SslPtr): number;
-  SSL_get_shutdown(ssl: SslPtr): number;
-  SSL_is_init_finished(ssl: SslPtr): number;
-  SSL_session_reused(ssl: SslPtr): number;
-  SSL_get_session(ssl: SslPtr): SessionPtr;
-  SSL_get1_session(ssl: SslPtr): SessionPtr;
-  SSL_set_session(ssl: SslPtr, s: SessionPtr): number;
-  SSL_get_version(ssl: SslPtr): CharPtr;
-  SSL_get_current_cipher(ssl: SslPtr): CipherPtr;
-  SSL_get0_alpn_selected(ssl: SslPtr, data: OutPtr, len: OutPtr): void;
-  SSL_get_verify_result(ssl: SslPtr): number;
-  SSL_set_alpn_protos(ssl: SslPtr, protos: BytePtr, len: number): number;
-  SSL_pending(ssl: SslPtr): number;
-  X509_verify_cert_error_string(code: number): CharPtr;
-  SSL_has_pending(ssl: SslPtr): number;
-  SSL_get0_group_name(ssl: SslPtr): CharPtr;
-  osw_ssl_peer_chain_der(ssl: SslPtr, i: number, outlen: OutPtr): BytePtr;
-  osw_ctx_set_keylog(ctx: CtxPtr, on: number): void;
-  osw_trace_pending_site(): number;
-  SSL_write_early_data(ssl: SslPtr, buf: BytePtr, n: number, written: OutPtr): number;
-  SSL_read_early_data(ssl: SslPtr, buf: BytePtr, n: number, read: OutPtr): number;
-  SSL_get_early_data_status(ssl: SslPtr): number;
-  SSL_CTX_set_max_early_data(ctx: CtxPtr, n: number): number;
+/**
+ * How a C argument type crosses from JS. On wasm32 every pointer, `int`, `long` and `size_t` is a
+ * 32-bit number; `uint64_t` is a BigInt (the link uses WASM_BIGINT); `double` is a number.
+ * A data pointer argument (`void*`, `char*`, `unsigned char*`) is a heap buffer the binding copied
+ * in or allocated; a pointer-to-scalar or pointer-to-pointer argument is an out slot (Binding.out).
+ */
+interface ArgTypes {
+  int: number;
+  'unsigned int': number;
+  long: number;
+  'unsigned long': number;
+  size_t: number;
+  uint32_t: number;
+  uint64_t: bigint;
+  double: number;
+  'SSL_SESSION*': SessionPtr;
+  'const SSL_SESSION*': SessionPtr;
+  'SSL_CTX*': CtxPtr;
+  'const SSL_CTX*': CtxPtr;
+  'SSL*': SslPtr;
+  'const SSL*': SslPtr;
+  'const SSL_CIPHER*': CipherPtr;
+  'void*': BytePtr;
+  'const void*': BytePtr;
+  'char*': BytePtr;
+  'const char*': BytePtr;
+  'unsigned char*': BytePtr;
+  'const unsigned char*': BytePtr;
+  'int*': OutPtr;
+  'unsigned int*': OutPtr;
+  'size_t*': OutPtr;
+  'void**': OutPtr;
+  'const char**': OutPtr;
+  'const unsigned char**': OutPtr;
+  /** Always NULL from JS. */
+  'const OPENSSL_INIT_SETTINGS*': number;
+  /** A function-table index; the binding passes 0 (no callback). */
+  SSL_verify_cb: number;
 }
 
-/** Every export name, checked against `Exports` by the compiler in both directions. */
-export const EXPORT_NAMES = Object.keys({
-  memory: 1,
-  malloc: 1,
-  free: 1,
-  osw_malloc: 1,
-  osw_free: 1,
-  OpenSSL_version: 1,
-  OPENSSL_init_ssl: 1,
-  RAND_status: 1,
-  RAND_bytes: 1,
-  ERR_get_error_all: 1,
-  ERR_error_string_n: 1,
-  ERR_lib_error_string: 1,
-  ERR_reason_error_string: 1,
-  ERR_clear_error: 1,
-  ERR_peek_error: 1,
-  SSL_SESSION_new: 1,
-  SSL_SESSION_dup: 1,
-  SSL_SESSION_up_ref: 1,
-  SSL_SESSION_free: 1,
-  osw_session_refs: 1,
-  osw_session_owner: 1,
-  osw_trace_enable: 1,
-  osw_trace_buffer: 1,
-  osw_trace_count: 1,
-  osw_trace_reset: 1,
-  osw_session_to_der: 1,
-  osw_session_from_der: 1,
-  osw_session_to_pem: 1,
-  osw_session_from_pem: 1,
-  osw_session_print: 1,
-  osw_session_print_keylog: 1,
-  osw_session_peer_der: 1,
-  osw_session_get_time: 1,
-  osw_session_set_time: 1,
-  SSL_SESSION_get_id: 1,
-  SSL_SESSION_set1_id: 1,
-  SSL_SESSION_get0_id_context: 1,
-  SSL_SESSION_set1_id_context: 1,
-  SSL_SESSION_get_timeout: 1,
-  SSL_SESSION_set_timeout: 1,
-  SSL_SESSION_get_protocol_version: 1,
-  SSL_SESSION_set_protocol_version: 1,
-  SSL_SESSION_get0_cipher: 1,
-  SSL_SESSION_set_cipher: 1,
-  SSL_SESSION_get0_hostname: 1,
-  SSL_SESSION_set1_hostname: 1,
-  SSL_SESSION_get0_alpn_selected: 1,
-  SSL_SESSION_set1_alpn_selected: 1,
-  SSL_SESSION_get_master_key: 1,
-  SSL_SESSION_set1_master_key: 1,
-  SSL_SESSION_get_max_early_data: 1,
-  SSL_SESSION_set_max_early_data: 1,
-  SSL_SESSION_get0_ticket_appdata: 1,
-  SSL_SESSION_set1_ticket_appdata: 1,
-  SSL_SESSION_is_resumable: 1,
-  SSL_SESSION_has_ticket: 1,
-  SSL_SESSION_get0_ticket: 1,
-  SSL_SESSION_get_ticket_lifetime_hint: 1,
-  SSL_SESSION_get_max_fragment_length: 1,
-  SSL_CIPHER_get_name: 1,
-  SSL_CIPHER_standard_name: 1,
-  SSL_CIPHER_get_id: 1,
-  SSL_CIPHER_get_version: 1,
-  osw_heap_in_use: 1,
-  osw_flush_fetch_caches: 1,
-  osw_prefetch: 1,
-  osw_generate_certificate: 1,
-  SSL_CTX_free: 1,
-  osw_ctx_new: 1,
-  osw_ctx_set_versions: 1,
-  osw_ctx_set_groups: 1,
-  osw_ctx_use_certificate_pem: 1,
-  osw_ctx_use_private_key_pem: 1,
-  osw_ctx_add_ca_pem: 1,
-  osw_ctx_ctrl: 1,
-  osw_ctx_set_session_callbacks: 1,
-  osw_ctx_flush_sessions: 1,
-  osw_ctx_set_alpn_select: 1,
-  osw_ctx_set_options: 1,
-  osw_ctx_clear_options: 1,
-  SSL_CTX_set_cipher_list: 1,
-  SSL_CTX_set_ciphersuites: 1,
-  SSL_CTX_set_alpn_protos: 1,
-  SSL_CTX_set_verify: 1,
-  SSL_CTX_set_timeout: 1,
-  SSL_CTX_get_timeout: 1,
-  SSL_CTX_add_session: 1,
-  SSL_CTX_remove_session: 1,
-  SSL_CTX_set_num_tickets: 1,
-  SSL_CTX_set_session_id_context: 1,
-  osw_ssl_new: 1,
-  osw_ssl_set_hostname: 1,
-  osw_ssl_write_encrypted: 1,
-  osw_ssl_pending_encrypted: 1,
-  osw_ssl_read_encrypted: 1,
-  osw_ssl_encrypted_eof: 1,
-  osw_ssl_peer_der: 1,
-  SSL_free: 1,
-  SSL_do_handshake: 1,
-  SSL_get_error: 1,
-  SSL_read_ex: 1,
-  SSL_write_ex: 1,
-  SSL_shutdown: 1,
-  SSL_get_shutdown: 1,
-  SSL_is_init_finished: 1,
-  SSL_session_reused: 1,
-  SSL_get_session: 1,
-  SSL_get1_session: 1,
-  SSL_set_session: 1,
-  SSL_get_version: 1,
-  SSL_get_current_cipher: 1,
-  SSL_get0_alpn_selected: 1,
-  SSL_get_verify_result: 1,
-  SSL_set_alpn_protos: 1,
-  SSL_pending: 1,
-  X509_verify_cert_error_string: 1,
-  SSL_has_pending: 1,
-  SSL_get0_group_name: 1,
-  osw_ssl_peer_chain_der: 1,
-  osw_ctx_set_keylog: 1,
-  osw_trace_pending_site: 1,
-  SSL_write_early_data: 1,
-  SSL_read_early_data: 1,
-  SSL_get_early_data_status: 1,
-  SSL_CTX_set_max_early_data: 1,
-} satisfies Record<keyof Exports, 1>) as (keyof Exports)[];
+/**
+ * How a C result type crosses into JS. A `const char*` result is a C string the module owns (read
+ * it with Binding.cstring); a data pointer result is a buffer (glue-allocated ones are freed with
+ * osw_free, OpenSSL's own `get0`/`get` ones are borrowed).
+ */
+interface ResultTypes {
+  /** A wasm function without a result returns undefined to JS. */
+  void: undefined;
+  int: number;
+  'unsigned int': number;
+  long: number;
+  'unsigned long': number;
+  size_t: number;
+  uint8_t: number;
+  uint32_t: number;
+  double: number;
+  'SSL_SESSION*': SessionPtr;
+  'SSL_CTX*': CtxPtr;
+  'const SSL_CTX*': CtxPtr;
+  'SSL*': SslPtr;
+  'const SSL_CIPHER*': CipherPtr;
+  'void*': BytePtr;
+  'unsigned char*': BytePtr;
+  'const unsigned char*': BytePtr;
+  'const char*': CharPtr;
+  'int*': Ptr<'int*'>;
+}
+
+/** One row: `[C result type, ...C argument types]`, as in sqlite's bindingSignatures. */
+type Signature = readonly [keyof ResultTypes, ...(keyof ArgTypes)[]];
+
+/** The table. Rows are in link order; the comment above a row or a group says who owns what. */
+export const FFI = {
+  // ---- memory: scratch space for arguments
+  malloc: ['void*', 'size_t'],
+  free: ['void', 'void*'],
+  /** glue: OPENSSL_malloc */
+  osw_malloc: ['void*', 'size_t'],
+  /** glue: OPENSSL_free for buffers handed to JS */
+  osw_free: ['void', 'void*'],
+
+  // ---- library, RNG, error queue
+  /** version text */
+  OpenSSL_version: ['const char*', 'int'],
+  /** `opts` is a uint64_t: with WASM_BIGINT every i64 argument or result is a BigInt. */
+  OPENSSL_init_ssl: ['int', 'uint64_t', 'const OPENSSL_INIT_SETTINGS*'],
+  RAND_status: ['int'],
+  RAND_bytes: ['int', 'unsigned char*', 'int'],
+  /** error queue (code, file, line, func, data, flags) */
+  ERR_get_error_all: ['unsigned long', 'const char**', 'int*', 'const char**', 'const char**', 'int*'],
+  ERR_error_string_n: ['void', 'unsigned long', 'char*', 'size_t'],
+  ERR_lib_error_string: ['const char*', 'unsigned long'],
+  ERR_reason_error_string: ['const char*', 'unsigned long'],
+  ERR_clear_error: ['void'],
+  /** cheap check before clearing (clearing walks all 16 slots) */
+  ERR_peek_error: ['unsigned long'],
+
+  // ---- the four functions of SSL_SESSION_new(3)
+  SSL_SESSION_new: ['SSL_SESSION*'],
+  SSL_SESSION_dup: ['SSL_SESSION*', 'const SSL_SESSION*'],
+  SSL_SESSION_up_ref: ['int', 'SSL_SESSION*'],
+  SSL_SESSION_free: ['void', 'SSL_SESSION*'],
+  /** glue: OpenSSL's own refcount of a session */
+  osw_session_refs: ['int', 'SSL_SESSION*'],
+  /** glue: the SSL_CTX whose cache holds a session */
+  osw_session_owner: ['const SSL_CTX*', 'const SSL_SESSION*'],
+  /** glue: reference observation (patch 0001) */
+  osw_trace_enable: ['void', 'int'],
+  osw_trace_buffer: ['int*'],
+  osw_trace_count: ['int'],
+  osw_trace_reset: ['int'],
+  /** glue: i2d_SSL_SESSION */
+  osw_session_to_der: ['unsigned char*', 'const SSL_SESSION*', 'size_t*'],
+  /** glue: d2i_SSL_SESSION */
+  osw_session_from_der: ['SSL_SESSION*', 'const unsigned char*', 'size_t'],
+  /** glue: PEM_write_bio_SSL_SESSION */
+  osw_session_to_pem: ['unsigned char*', 'SSL_SESSION*', 'size_t*'],
+  /** glue: PEM_read_bio_SSL_SESSION */
+  osw_session_from_pem: ['SSL_SESSION*', 'const unsigned char*', 'size_t'],
+  /** glue: SSL_SESSION_print */
+  osw_session_print: ['unsigned char*', 'const SSL_SESSION*', 'size_t*'],
+  /** glue: SSL_SESSION_print_keylog */
+  osw_session_print_keylog: ['unsigned char*', 'const SSL_SESSION*', 'size_t*'],
+  /** glue: SSL_SESSION_get0_peer as DER */
+  osw_session_peer_der: ['unsigned char*', 'SSL_SESSION*', 'size_t*'],
+  /** glue: SSL_SESSION_get_time_ex (seconds as double) */
+  osw_session_get_time: ['double', 'const SSL_SESSION*'],
+  /** glue: SSL_SESSION_set_time_ex */
+  osw_session_set_time: ['int', 'SSL_SESSION*', 'double'],
+
+  // ---- accessors of SSL_SESSION, called directly (../core/fields.ts)
+  SSL_SESSION_get_id: ['const unsigned char*', 'const SSL_SESSION*', 'unsigned int*'],
+  SSL_SESSION_set1_id: ['int', 'SSL_SESSION*', 'const unsigned char*', 'unsigned int'],
+  SSL_SESSION_get0_id_context: ['const unsigned char*', 'const SSL_SESSION*', 'unsigned int*'],
+  SSL_SESSION_set1_id_context: ['int', 'SSL_SESSION*', 'const unsigned char*', 'unsigned int'],
+  SSL_SESSION_get_timeout: ['long', 'const SSL_SESSION*'],
+  SSL_SESSION_set_timeout: ['long', 'SSL_SESSION*', 'long'],
+  SSL_SESSION_get_protocol_version: ['int', 'const SSL_SESSION*'],
+  SSL_SESSION_set_protocol_version: ['int', 'SSL_SESSION*', 'int'],
+  SSL_SESSION_get0_cipher: ['const SSL_CIPHER*', 'const SSL_SESSION*'],
+  SSL_SESSION_set_cipher: ['int', 'SSL_SESSION*', 'const SSL_CIPHER*'],
+  SSL_SESSION_get0_hostname: ['const char*', 'const SSL_SESSION*'],
+  SSL_SESSION_set1_hostname: ['int', 'SSL_SESSION*', 'const char*'],
+  SSL_SESSION_get0_alpn_selected: ['void', 'const SSL_SESSION*', 'const unsigned char**', 'size_t*'],
+  SSL_SESSION_set1_alpn_selected: ['int', 'SSL_SESSION*', 'const unsigned char*', 'size_t'],
+  SSL_SESSION_get_master_key: ['size_t', 'const SSL_SESSION*', 'unsigned char*', 'size_t'],
+  SSL_SESSION_set1_master_key: ['int', 'SSL_SESSION*', 'const unsigned char*', 'size_t'],
+  SSL_SESSION_get_max_early_data: ['uint32_t', 'const SSL_SESSION*'],
+  SSL_SESSION_set_max_early_data: ['int', 'SSL_SESSION*', 'uint32_t'],
+  SSL_SESSION_get0_ticket_appdata: ['int', 'SSL_SESSION*', 'void**', 'size_t*'],
+  SSL_SESSION_set1_ticket_appdata: ['int', 'SSL_SESSION*', 'const void*', 'size_t'],
+  SSL_SESSION_is_resumable: ['int', 'const SSL_SESSION*'],
+  SSL_SESSION_has_ticket: ['int', 'const SSL_SESSION*'],
+  SSL_SESSION_get0_ticket: ['void', 'const SSL_SESSION*', 'const unsigned char**', 'size_t*'],
+  SSL_SESSION_get_ticket_lifetime_hint: ['unsigned long', 'const SSL_SESSION*'],
+  /** RFC 6066 mode of the session (a uint8_t) */
+  SSL_SESSION_get_max_fragment_length: ['uint8_t', 'const SSL_SESSION*'],
+  /** SSL_CIPHER of a session */
+  SSL_CIPHER_get_name: ['const char*', 'const SSL_CIPHER*'],
+  SSL_CIPHER_standard_name: ['const char*', 'const SSL_CIPHER*'],
+  SSL_CIPHER_get_id: ['uint32_t', 'const SSL_CIPHER*'],
+  SSL_CIPHER_get_version: ['const char*', 'const SSL_CIPHER*'],
+
+  // ---- the instance
+  /** glue: C heap bytes in use (mallinfo) */
+  osw_heap_in_use: ['size_t'],
+  /** glue: empties OpenSSL's method-store and decoder caches (heap readings) */
+  osw_flush_fetch_caches: ['int'],
+  /** glue: builds every algorithm table at load (a failure under memory pressure would lose algorithms for good) */
+  osw_prefetch: ['void'],
+  /** glue: self-signed certificate + key (PEM) in one buffer; the key starts at *cert_len */
+  osw_generate_certificate: ['unsigned char*', 'int', 'const char*', 'int', 'size_t*', 'size_t*'],
+
+  // ---- contexts
+  SSL_CTX_free: ['void', 'SSL_CTX*'],
+  /** glue: SSL_CTX_new(TLS_{client,server}_method()) */
+  osw_ctx_new: ['SSL_CTX*', 'int'],
+  osw_ctx_set_versions: ['int', 'SSL_CTX*', 'int', 'int'],
+  osw_ctx_set_groups: ['int', 'SSL_CTX*', 'const char*'],
+  osw_ctx_use_certificate_pem: ['int', 'SSL_CTX*', 'const unsigned char*', 'size_t'],
+  osw_ctx_use_private_key_pem: ['int', 'SSL_CTX*', 'const unsigned char*', 'size_t'],
+  osw_ctx_add_ca_pem: ['int', 'SSL_CTX*', 'const unsigned char*', 'size_t'],
+  /** glue: SSL_CTX_ctrl without a pointer argument (cache mode, size, counters) */
+  osw_ctx_ctrl: ['long', 'SSL_CTX*', 'int', 'long'],
+  osw_ctx_set_session_callbacks: ['void', 'SSL_CTX*', 'int'],
+  /** glue: SSL_CTX_flush_sessions_ex (64-bit time as double) */
+  osw_ctx_flush_sessions: ['double', 'SSL_CTX*', 'double'],
+  osw_ctx_set_alpn_select: ['void', 'SSL_CTX*', 'int'],
+  osw_ctx_set_options: ['void', 'SSL_CTX*', 'unsigned int'],
+  osw_ctx_clear_options: ['void', 'SSL_CTX*', 'unsigned int'],
+  SSL_CTX_set_cipher_list: ['int', 'SSL_CTX*', 'const char*'],
+  SSL_CTX_set_ciphersuites: ['int', 'SSL_CTX*', 'const char*'],
+  SSL_CTX_set_alpn_protos: ['int', 'SSL_CTX*', 'const unsigned char*', 'unsigned int'],
+  SSL_CTX_set_verify: ['void', 'SSL_CTX*', 'int', 'SSL_verify_cb'],
+  SSL_CTX_set_timeout: ['long', 'SSL_CTX*', 'long'],
+  SSL_CTX_get_timeout: ['long', 'const SSL_CTX*'],
+  SSL_CTX_add_session: ['int', 'SSL_CTX*', 'SSL_SESSION*'],
+  SSL_CTX_remove_session: ['int', 'SSL_CTX*', 'SSL_SESSION*'],
+  SSL_CTX_set_num_tickets: ['int', 'SSL_CTX*', 'size_t'],
+  SSL_CTX_set_session_id_context: ['int', 'SSL_CTX*', 'const unsigned char*', 'unsigned int'],
+
+  // ---- connections over memory BIOs
+  osw_ssl_new: ['SSL*', 'SSL_CTX*', 'int'],
+  osw_ssl_set_hostname: ['int', 'SSL*', 'const char*', 'int'],
+  osw_ssl_write_encrypted: ['int', 'SSL*', 'const unsigned char*', 'int'],
+  osw_ssl_pending_encrypted: ['int', 'SSL*'],
+  osw_ssl_read_encrypted: ['int', 'SSL*', 'unsigned char*', 'int'],
+  osw_ssl_encrypted_eof: ['void', 'SSL*'],
+  osw_ssl_peer_der: ['unsigned char*', 'SSL*', 'size_t*'],
+  SSL_free: ['void', 'SSL*'],
+  SSL_do_handshake: ['int', 'SSL*'],
+  SSL_get_error: ['int', 'const SSL*', 'int'],
+  SSL_read_ex: ['int', 'SSL*', 'void*', 'size_t', 'size_t*'],
+  SSL_write_ex: ['int', 'SSL*', 'const void*', 'size_t', 'size_t*'],
+  SSL_shutdown: ['int', 'SSL*'],
+  SSL_get_shutdown: ['int', 'const SSL*'],
+  SSL_is_init_finished: ['int', 'const SSL*'],
+  SSL_session_reused: ['int', 'const SSL*'],
+  SSL_get_session: ['SSL_SESSION*', 'const SSL*'],
+  SSL_get1_session: ['SSL_SESSION*', 'SSL*'],
+  SSL_set_session: ['int', 'SSL*', 'SSL_SESSION*'],
+  SSL_get_version: ['const char*', 'const SSL*'],
+  SSL_get_current_cipher: ['const SSL_CIPHER*', 'const SSL*'],
+  SSL_get0_alpn_selected: ['void', 'const SSL*', 'const unsigned char**', 'unsigned int*'],
+  SSL_get_verify_result: ['long', 'const SSL*'],
+  SSL_set_alpn_protos: ['int', 'SSL*', 'const unsigned char*', 'unsigned int'],
+  SSL_pending: ['int', 'const SSL*'],
+  X509_verify_cert_error_string: ['const char*', 'long'],
+  /** buffered record bytes (a transport ending mid-record) */
+  SSL_has_pending: ['int', 'const SSL*'],
+  /** the negotiated key exchange group */
+  SSL_get0_group_name: ['const char*', 'SSL*'],
+  /** glue: the peer's certificate chain as DER, one by one */
+  osw_ssl_peer_chain_der: ['unsigned char*', 'SSL*', 'int', 'size_t*'],
+  /** glue: SSL_CTX_set_keylog_callback into JS */
+  osw_ctx_set_keylog: ['void', 'SSL_CTX*', 'int'],
+  /** glue: a site patch 0001 named and no reference change consumed (a bug when nonzero) */
+  osw_trace_pending_site: ['int'],
+  /** 0-RTT: a client's early data */
+  SSL_write_early_data: ['int', 'SSL*', 'const void*', 'size_t', 'size_t*'],
+  /** 0-RTT: a server reads early data before the handshake completes */
+  SSL_read_early_data: ['int', 'SSL*', 'void*', 'size_t', 'size_t*'],
+  SSL_get_early_data_status: ['int', 'const SSL*'],
+  /** 0-RTT: a server offers early data in its tickets */
+  SSL_CTX_set_max_early_data: ['int', 'SSL_CTX*', 'uint32_t'],
+} as const satisfies Record<string, Signature>;
+
+export type ExportName = keyof typeof FFI;
+
+/** The JS function type of one row. */
+type JsFunction<S> = S extends readonly [infer R extends keyof ResultTypes, ...infer A extends readonly (keyof ArgTypes)[]]
+  ? (...args: { -readonly [I in keyof A]: ArgTypes[A[I]] }) => ResultTypes[R]
+  : never;
+
+/** The module's exports as the binding calls them, typed from the table. */
+export type Exports = { readonly [K in ExportName]: JsFunction<(typeof FFI)[K]> } & {
+  /**
+   * The instance's WebAssembly.Memory: imported, not exported (the loader makes it and hands it
+   * over). Typed by what is read, so the published types need no WebAssembly lib.
+   */
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+};
+
+/** Every exported function's name, in link order. */
+export const EXPORT_NAMES = Object.keys(FFI) as ExportName[];
