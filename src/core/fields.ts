@@ -3,7 +3,9 @@
  * setter, how a written value is converted (../core/convert.ts), how C reads and writes it, and
  * whether it may change while a context's cache holds the session. Session, SessionView and the
  * OpenSSL-shaped accessors (SSL_SESSION_get0_hostname, ...) are generated from this table, so a
- * new accessor is one row (plus an export in the FFI list, and C glue only where OpenSSL lacks one).
+ * new accessor is one row here plus its export's row in the FFI table (../binding/abi.ts, which the
+ * linker's list comes from; the compiler refuses a `b.x.` call to an export the table lacks), and
+ * C glue only where OpenSSL lacks the function.
  * Every read returns a JS value that owns no C memory (bytes copied out, strings decoded).
  */
 import type { BytePtr, CipherPtr, SessionPtr } from '../binding/abi.js';
