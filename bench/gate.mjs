@@ -1,4 +1,5 @@
-// npm run bench:gate [-- <dist dir> ...] [--quick] [--rounds=N]: what the public gate adds to a call.
+// npm run bench:gate [-- <dist dir> ...] [--quick] [--rounds=N] [--only=op,op] [--release]: what the
+// public gate adds to a call.
 // For each operation (a getter, a setter, a bytes setter, SSL_SESSION_up_ref+free, upRef()+free(),
 // d2i+free) it times the public call and, in the same round, the raw export calls doing the same C
 // work on an instance of its own (no facade, no ledger, no tracing): "added" is the facade minus the
@@ -7,6 +8,7 @@
 // kept in /tmp and the working tree's dist/) every batch alternates between them, so before and
 // after are measured close in time on a shared machine. Times are this process's CPU time
 // (process.cpuUsage): time the scheduler gave to other processes is not counted. Never asserts a time.
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
@@ -35,6 +37,7 @@ function batch(n, fn) {
 /** The raw calls: the exports of an instance of their own, on a session decoded from the same DER. */
 function rawOps(b, der) {
   const x = b.x;
+  x.OPENSSL_init_ssl(0n, 0); // as loadOpenSSL() does
   const copyIn = (bytes) => {
     const p = x.osw_malloc(bytes.length);
     b.u8().set(bytes, p);
@@ -91,14 +94,20 @@ function facadeOps(ossl, s, der) {
     d2i_free: () => ossl.sessionFromDER(der).free(),
   };
 }
-const OPS = ['getter', 'setter', 'bytes_setter', 'SSL_SESSION_up_ref_free', 'upRef_free', 'd2i_free'];
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const OPS = ['getter', 'setter', 'bytes_setter', 'SSL_SESSION_up_ref_free', 'upRef_free', 'd2i_free'].filter(
+  (op) => !onlyArg || onlyArg.slice(7).split(',').includes(op),
+);
 
 async function subject(dir) {
   const url = (f) => pathToFileURL(`${dir}/${f}`).href;
   const { loadOpenSSL } = await import(url('index.js'));
   const { instantiate, loadOptions } = await import(url('load.js'));
+  // One compiled module for the three instances: compiling (and tiering up) three times would load
+  // the background threads whose CPU time process.cpuUsage counts as ours.
+  const wasmModule = await WebAssembly.compile(readFileSync(`${dir}/openssl.wasm`));
   const make = async (options) => {
-    const ossl = await loadOpenSSL(options);
+    const ossl = await loadOpenSSL({ ...options, wasmModule });
     const cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
     const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
     const client = ossl.createContext({ role: 'client', ca: cert.certificate });
@@ -112,7 +121,7 @@ async function subject(dir) {
   const release = await make({});
   const debug = await make({ debug: true });
   const der = release.s.toDER();
-  const raw = rawOps(await instantiate(loadOptions({})), der);
+  const raw = rawOps(await instantiate(loadOptions({ wasmModule })), der);
   return {
     dir,
     modes: {
@@ -127,7 +136,8 @@ async function subject(dir) {
 
 const subjects = [];
 for (const d of dirs) subjects.push(await subject(d));
-const KINDS = ['raw', 'release', 'debug'];
+/** --release: leave debug mode out (a quicker comparison while iterating). */
+const KINDS = args.includes('--release') ? ['raw', 'release'] : ['raw', 'release', 'debug'];
 const fnOf = (sub, kind, op) => (kind === 'raw' ? sub.raw[op] : sub.modes[kind].ops[op]);
 
 // Warm up (JIT) and size each batch to about BATCH_NS of CPU time.
@@ -146,12 +156,15 @@ for (const sub of subjects) {
     }
   }
 }
-for (let r = 0; r < ROUNDS; r++) {
+const WARM_ROUNDS = quick ? 1 : 3;
+for (let r = -WARM_ROUNDS; r < ROUNDS; r++) {
+  // The first rounds are not kept: V8 is still tiering up the hot functions, JS and wasm, on other threads.
   for (const op of OPS) {
     for (const sub of subjects) {
       for (const kind of KINDS) {
         const key = `${kind}:${op}`;
-        sub.t[key].push(batch(sub.n[key], fnOf(sub, kind, op)));
+        const t = batch(sub.n[key], fnOf(sub, kind, op));
+        if (r >= 0) sub.t[key].push(t);
       }
     }
   }
@@ -165,14 +178,14 @@ const f = (v) => (v >= 10_000 ? v.toFixed(0) : v.toFixed(1)).padStart(9);
 console.log(`[bench:gate] ${ROUNDS} interleaved rounds; medians, ns of CPU time per call (added = facade - raw, per round)`);
 const head = ['operation'.padEnd(24)];
 for (let i = 0; i < subjects.length; i++) {
-  for (const c of ['raw', 'release', '+added', 'debug', '+added']) head.push(`#${i} ${c}`.padStart(9));
+  for (const c of ['raw', 'release', '+added', 'debug', '+added'].slice(0, KINDS.length === 3 ? 5 : 3)) head.push(`#${i} ${c}`.padStart(9));
 }
 console.log(head.join(' '));
 for (const op of OPS) {
   const row = [op.padEnd(24)];
   for (const sub of subjects) {
     row.push(f(med(sub, `raw:${op}`)), f(med(sub, `release:${op}`)), f(added(sub, 'release', op)));
-    row.push(f(med(sub, `debug:${op}`)), f(added(sub, 'debug', op)));
+    if (KINDS.includes('debug')) row.push(f(med(sub, `debug:${op}`)), f(added(sub, 'debug', op)));
   }
   console.log(row.join(' '));
 }
@@ -180,12 +193,12 @@ if (subjects.length === 2) {
   console.log('\nadded ns, #0 -> #1 (release; debug)');
   for (const op of OPS) {
     const [a, b] = subjects;
-    console.log(
-      `${op.padEnd(24)} ${f(added(a, 'release', op))} -> ${f(added(b, 'release', op))}   ${f(added(a, 'debug', op))} -> ${f(added(b, 'debug', op))}`,
-    );
+    const debug = KINDS.includes('debug') ? `   ${f(added(a, 'debug', op))} -> ${f(added(b, 'debug', op))}` : '';
+    console.log(`${op.padEnd(24)} ${f(added(a, 'release', op))} -> ${f(added(b, 'release', op))}${debug}`);
   }
 }
 subjects.forEach((s, i) => console.log(`#${i}: ${s.dir}`));
+if (process.env.BENCH_ROUNDS) for (const s of subjects) for (const [k, v] of Object.entries(s.t)) console.log(k, v.map((x) => Math.round(x)).join(" "));
 for (const sub of subjects) {
   for (const m of Object.values(sub.modes)) {
     m.s.free();

@@ -52,12 +52,15 @@ const PEM: Param<Uint8Array> = bytesOrTextParam('pem');
 const LENGTH: Param<number> = numberParam('n', NUMBER_KINDS.randLength);
 
 function create(via: string, op: 'new' | 'dup' | 'd2i' | 'pem_read', core: Core, make: (b: Binding) => SessionPtr): Session {
-  return core.ledger.run(via, undefined, () => {
+  core.ledger.enter(via, undefined);
+  try {
     const p = make(core.b);
     if (p === 0) throw core.b.error(via);
     core.b.clearErrors();
     return core.adopt<Session>(p, op, via, 0);
-  });
+  } finally {
+    core.ledger.leave(via);
+  }
 }
 
 const calls = {
@@ -87,11 +90,22 @@ const calls = {
   PEM_read_SSL_SESSION: declare('PEM_read_SSL_SESSION', [PEM], (core, pem) =>
     create('PEM_read_SSL_SESSION', 'pem_read', core, (b) => b.withBytes(pem, (p, n) => b.x.osw_session_from_pem(p, n))),
   ),
-  SSL_SESSION_up_ref: declare('SSL_SESSION_up_ref', [SESSION], (core, s): 0 | 1 =>
-    core.ledger.run('SSL_SESSION_up_ref', undefined, () => (core.upRefInto(s, 'SSL_SESSION_up_ref') ? 1 : 0)),
-  ),
+  SSL_SESSION_up_ref: declare('SSL_SESSION_up_ref', [SESSION], (core, s): 0 | 1 => {
+    core.ledger.enter('SSL_SESSION_up_ref', undefined);
+    try {
+      return core.upRefInto(s, 'SSL_SESSION_up_ref') ? 1 : 0;
+    } finally {
+      core.ledger.leave('SSL_SESSION_up_ref');
+    }
+  }),
   SSL_SESSION_free: declare('SSL_SESSION_free', [nullable(OWNED_SESSION)], (core, s): void => {
-    if (s !== null) core.ledger.run('SSL_SESSION_free', undefined, () => core.release(s, 'SSL_SESSION_free'));
+    if (s === null) return;
+    core.ledger.enter('SSL_SESSION_free', undefined);
+    try {
+      core.release(s, 'SSL_SESSION_free');
+    } finally {
+      core.ledger.leave('SSL_SESSION_free');
+    }
   }),
   i2d_SSL_SESSION: declare('i2d_SSL_SESSION', [SESSION], (core, s) => sessionText.toDER(core.b, s.own.record.ptr)),
   PEM_write_SSL_SESSION: declare('PEM_write_SSL_SESSION', [SESSION], (core, s) => sessionText.toPEM(core.b, s.own.record.ptr)),
@@ -318,6 +332,9 @@ export class OpenSSL {
 // OpenSSL's 1/0 and keeps the reason for a 0 in lastError.
 export interface OpenSSL extends SessionAccessors<SessionLike> {}
 
+/** An OpenSSL-shaped setter's success (one object for all of them: nothing to allocate per call). */
+const WRITTEN: { readonly ok: 1; readonly error: null } = Object.freeze({ ok: 1, error: null });
+
 for (const [, row] of FIELD_ROWS) {
   const get = declare(row.get, [SESSION], (core, s) => {
     const v = row.read(core.b, s.own.record.ptr);
@@ -336,7 +353,7 @@ for (const [, row] of FIELD_ROWS) {
   const set = declare(setter.name, [SESSION, value], (core, s, v): { ok: 0 | 1; error: OpenSSLError | null } => {
     const ok = writeField(core, setter, s.own.record.ptr, v);
     // The queue is always left empty; the reason for a 0 stays readable in lastError.
-    return { ok: ok ? 1 : 0, error: ok ? null : new OpenSSLError(setter.name, core.b.drainErrors()) };
+    return ok ? WRITTEN : { ok: 0, error: new OpenSSLError(setter.name, core.b.drainErrors()) };
   });
   Object.defineProperty(OpenSSL.prototype, setter.name, {
     value: function (this: unknown, s: unknown, v: unknown): 0 | 1 {

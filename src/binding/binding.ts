@@ -48,6 +48,7 @@ export class Binding {
   readonly out: readonly [OutPtr, OutPtr, OutPtr, OutPtr, OutPtr];
   /** ERR_error_string_n's buffer, allocated once: reporting a malloc failure must not need malloc. */
   private readonly errorText: BytePtr;
+  #trace: Int32Array | null = null;
 
   constructor(
     readonly x: Exports,
@@ -178,10 +179,18 @@ export class Binding {
   drainTraceInto(out: number[]): number {
     const n = this.x.osw_trace_count();
     if (n === 0) return 0;
-    const words = new Int32Array(this.x.memory.buffer, this.x.osw_trace_buffer(), n * TRACE_WORDS);
+    const words = this.traceWords(n * TRACE_WORDS);
     for (let i = 0; i < n * TRACE_WORDS; i += TRACE_WORDS) {
       out.push(words[i] >>> 0, words[i + 1], words[i + 2], words[i + 3], words[i + 4] >>> 0);
     }
     return this.x.osw_trace_reset();
+  }
+
+  /** At least the trace buffer's first `words` words (a view kept until more are needed or the memory grew). */
+  private traceWords(words: number): Int32Array {
+    const t = this.#trace;
+    if (t !== null && t.length >= words && t.buffer === this.x.memory.buffer) return t;
+    this.#trace = new Int32Array(this.x.memory.buffer, this.x.osw_trace_buffer(), Math.max(words, 64 * TRACE_WORDS));
+    return this.#trace;
   }
 }

@@ -193,11 +193,12 @@ export function bytes(v: unknown, what: string, maxBytes = 0x7fffffff): Uint8Arr
   if (isView(v)) {
     if (apply(taTag, v, []) !== undefined) {
       buffer = apply(taBuffer, v, []) as ArrayBuffer;
-      if (detached(buffer)) throw new InvalidArgumentError(`${what}: the bytes' buffer is detached`);
       offset = apply(taByteOffset, v, []) as number;
       length = apply(taByteLength, v, []) as number;
-      // A fixed-length view that a resizable buffer's resize() left out of bounds reads as empty.
+      // A view of a detached buffer, and a fixed-length view that a resizable buffer's resize()
+      // left out of bounds, read as empty: only an empty view needs asking which it is.
       if (length === 0) {
+        if (detached(buffer)) throw new InvalidArgumentError(`${what}: the bytes' buffer is detached`);
         try {
           apply(taKeys, v, []);
         } catch {

@@ -17,7 +17,7 @@ import {
 import type { EventOp } from '../ledger/events.js';
 import type { LedgerWriter, Ownership, SessionRecord } from '../ledger/ledger.js';
 import type { LeakInfo } from '../ledger/objects.js';
-import { notOurs, recognise, refuseConstruction } from './brand.js';
+import { CONSTRUCT, notOurs, recognise, refuseConstruction } from './brand.js';
 
 /** Where a view was borrowed from; it expires for good when that changes or goes away. */
 export interface Borrow {
@@ -54,7 +54,7 @@ export abstract class SessionObject {
   }
   /** @internal */
   constructor(token: unknown, state: SessionState | undefined, how: string) {
-    refuseConstruction(token, new.target.name, how);
+    if (token !== CONSTRUCT) refuseConstruction(token, new.target.name, how);
     this.#state = state;
   }
 }
@@ -85,7 +85,10 @@ export class Core {
   /** Objects holding references that the finalizer does not watch yet (see watch()). */
   private unwatched: SessionState[] = [];
   private settleQueued = false;
-  private readonly settleNow = (): void => this.settle();
+  private readonly settleNow = (): void => {
+    this.settleQueued = false;
+    this.settle();
+  };
 
   constructor(
     readonly b: Binding,
@@ -250,7 +253,6 @@ export class Core {
   private settle(): void {
     const waiting = this.unwatched;
     this.unwatched = [];
-    this.settleQueued = false;
     for (const state of waiting) {
       if (state.watched || state.own.references === 0) continue;
       state.watched = true;

@@ -40,31 +40,85 @@ export interface LedgerEvent {
   stack?: string;
 }
 
-/** Keeps the newest `capacity` events (all of them in debug mode) without unbounded growth. */
+/**
+ * Keeps the newest `capacity` events (all of them in debug mode) without unbounded growth. Stored
+ * by column, so recording an event allocates nothing and keeps no object alive: a ring of event
+ * objects was most of what the garbage collector had to do per up_ref+free. all() builds them.
+ */
 export class EventLog {
-  private ring: LedgerEvent[] = [];
+  private ops: EventOp[] = [];
+  private sessions: string[] = [];
+  private references: number[] = [];
+  private causes: LedgerEvent['cause'][] = [];
+  private vias: string[] = [];
+  private holders: string[] = [];
+  private sites: Site[] = [];
+  private stacks: (string | undefined)[] = [];
+  /** The slot of the oldest event once the ring is full. */
   private start = 0;
   seq = 0;
 
   constructor(private readonly capacity: number) {}
 
-  push(e: LedgerEvent): LedgerEvent {
-    e.seq = ++this.seq;
-    if (this.ring.length < this.capacity) this.ring.push(e);
-    else {
-      this.ring[this.start] = e;
+  /** Records an event; returns its sequence number. */
+  push(
+    op: EventOp,
+    session: string,
+    references: number,
+    cause: LedgerEvent['cause'],
+    via: string,
+    holder: string,
+    site: Site,
+    stack: string | undefined,
+  ): number {
+    let at = this.ops.length;
+    if (at === this.capacity) {
+      at = this.start;
       this.start = (this.start + 1) % this.capacity;
     }
-    return e;
+    this.ops[at] = op;
+    this.sessions[at] = session;
+    this.references[at] = references;
+    this.causes[at] = cause;
+    this.vias[at] = via;
+    this.holders[at] = holder;
+    this.sites[at] = site;
+    this.stacks[at] = stack;
+    return ++this.seq;
   }
 
   /** Oldest first. */
   all(): LedgerEvent[] {
-    return this.ring.slice(this.start).concat(this.ring.slice(0, this.start));
+    const n = this.ops.length;
+    const out: LedgerEvent[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const at = (this.start + k) % n;
+      const e: LedgerEvent = {
+        seq: this.seq - n + 1 + k,
+        op: this.ops[at],
+        session: this.sessions[at],
+        references: this.references[at],
+        cause: this.causes[at],
+        via: this.vias[at],
+        holder: this.holders[at],
+        site: this.sites[at],
+      };
+      const stack = this.stacks[at];
+      if (stack !== undefined) e.stack = stack;
+      out[k] = e;
+    }
+    return out;
   }
 
   clear(): void {
-    this.ring = [];
+    this.ops = [];
+    this.sessions = [];
+    this.references = [];
+    this.causes = [];
+    this.vias = [];
+    this.holders = [];
+    this.sites = [];
+    this.stacks = [];
     this.start = 0;
   }
 }

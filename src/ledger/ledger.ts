@@ -109,7 +109,11 @@ export class LedgerWriter {
   private readonly violationList: string[] = [];
   private nextSession = 0;
   private nextHandle = 0;
-  private context: { via: string; holder?: string } = { via: 'OpenSSL' };
+  /** The JS call OpenSSL's own reference changes are attributed to now, and its holder name if any. */
+  private via = 'OpenSSL';
+  private holder: string | undefined = undefined;
+  private readonly outerVias: string[] = [];
+  private readonly outerHolders: (string | undefined)[] = [];
   private readonly counts = { js: {} as Partial<Record<EventOp, number>>, openssl: {} as Partial<Record<EventOp, number>> };
   private refusedCount = 0;
   /** Connections and contexts, for leaks and for the names of trace holders. */
@@ -263,17 +267,35 @@ export class LedgerWriter {
 
   /** Runs one JS operation; OpenSSL's own reference changes inside it are attributed to `via`. */
   run<T>(via: string, holder: string | undefined, fn: () => T): T {
-    // What OpenSSL did before this call (e.g. inside the handshake that is calling us back)
-    // belongs to the outer call.
-    this.flush();
-    const outer = this.context;
-    this.context = holder === undefined ? { via } : { via, holder };
-    this.depth++;
+    this.enter(via, holder);
     try {
       return fn();
     } finally {
+      this.leave(via);
+    }
+  }
+
+  /**
+   * run() without a closure, for the hot paths: `enter(via, holder)`, then `leave(via)` in a
+   * finally. The outer calls' contexts wait on two stacks (no object per call).
+   */
+  enter(via: string, holder: string | undefined): void {
+    // What OpenSSL did before this call (e.g. inside the handshake that is calling us back)
+    // belongs to the outer call.
+    this.flush();
+    this.outerVias.push(this.via);
+    this.outerHolders.push(this.holder);
+    this.via = via;
+    this.holder = holder;
+    this.depth++;
+  }
+
+  leave(via: string): void {
+    try {
       this.flush();
-      this.context = outer;
+    } finally {
+      this.via = this.outerVias.pop() as string;
+      this.holder = this.outerHolders.pop();
       if (--this.depth === 0 && this.debug && this.tracing) {
         this.checkNoPendingSite(via);
         for (const r of this.touched) this.crossCheck(r, via);
@@ -463,7 +485,7 @@ export class LedgerWriter {
       const site = siteOf(q[i + 3]);
       const record = opcode === 0 ? this.createRecord(ptr) : (this.records.get(ptr) ?? this.createRecord(ptr));
       const [holder, kind] = this.holderOf(record, opcode, site.site, site.holder, q[i + 4]);
-      this.emit(OPS[opcode], record, references, 'openssl', this.context.via, holder, kind, site.site);
+      this.emit(OPS[opcode], record, references, 'openssl', this.via, holder, kind, site.site);
       if (opcode === 2 && references === 0) this.kill(record);
       else this.check(record, references);
     }
@@ -472,7 +494,8 @@ export class LedgerWriter {
       if (stopOp === 0) this.createRecord(stopPtr as SessionPtr);
       matched = q[until + 2];
       this.matchedSite = siteOf(q[until + 3]).site;
-      q.splice(0, until + TRACE_WORDS);
+      if (until + TRACE_WORDS === q.length) q.length = 0;
+      else q.splice(0, until + TRACE_WORDS);
     } else {
       q.length = 0;
     }
@@ -497,7 +520,7 @@ export class LedgerWriter {
     if (kind === 'connection') return [connection ?? 'unknown connection', 'connection'];
     // A hand-off to the new-session callback no handle took (the callback threw or was not set).
     if (ptr !== 0) return [`${connection ?? 'unknown connection'} onNewSession`, 'callback'];
-    return [this.context.holder ?? `unknown (${this.context.via})`, 'callback'];
+    return [this.holder ?? `unknown (${this.via})`, 'callback'];
   }
 
   private createRecord(ptr: SessionPtr): SessionRecord {
@@ -522,7 +545,7 @@ export class LedgerWriter {
       this.violationList.push(`${record.id} was freed by OpenSSL while its handles still held ${record.handleReferences} reference(s)`);
     }
     this.handBacks.delete(record);
-    if (this.tracing && record.holdings.total !== 0) this.crossCheck(record, this.context.via, 0);
+    if (this.tracing && record.holdings.total !== 0) this.crossCheck(record, this.via, 0);
   }
 
   private check(record: SessionRecord, references: number): void {
@@ -545,17 +568,19 @@ export class LedgerWriter {
   ): void {
     const bucket = this.counts[cause];
     bucket[op] = (bucket[op] ?? 0) + 1;
-    const event: LedgerEvent = { seq: 0, op, session: record.id, references, cause, via, holder, site };
+    const stack = this.debug ? this.stack() : undefined;
+    const seq = this.log.push(op, record.id, references, cause, via, holder, site, stack);
+    // An event object only where one is kept: a session's history (debug mode), an open take.
+    let event: LedgerEvent | undefined;
     if (this.debug) {
-      event.stack = this.stack();
+      event = { seq, op, session: record.id, references, cause, via, holder, site, stack };
+      record.history?.push(event);
       this.touched.add(record);
     }
-    this.log.push(event);
-    record.history?.push(event);
     if (!this.tracing) return;
-    if (op !== 'free') record.holdings.take(holder, kind, event);
+    if (op !== 'free') record.holdings.take(holder, kind, event ?? { seq, op, session: record.id, references, cause, via, holder, site });
     else if (!record.holdings.drop(holder, site === 'new-session-cb' ? site : undefined)) {
-      this.violationList.push(`${record.id}: ${holder} released a reference it did not hold (#${event.seq} ${site}, ${via})`);
+      this.violationList.push(`${record.id}: ${holder} released a reference it did not hold (#${seq} ${site}, ${via})`);
     }
   }
 

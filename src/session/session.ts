@@ -62,9 +62,14 @@ const toDER = declare('Session.toDER', [SESSION], (core, s) => sessionText.toDER
 const toPEM = declare('Session.toPEM', [SESSION], (core, s) => sessionText.toPEM(core.b, s.own.record.ptr));
 const print = declare('Session.print', [SESSION], (core, s) => sessionText.print(core.b, s.own.record.ptr) ?? '');
 const holders = declare('Session.holders', [ANY_SESSION], (core, s): HoldersReport => core.ledger.holdersOf(s.own.record));
-const upRef = declare('Session.upRef', [SESSION], (core, s) =>
-  core.ledger.run('Session.upRef', undefined, () => core.newReference(s.own.record, 'Session.upRef') as Session),
-);
+const upRef = declare('Session.upRef', [SESSION], (core, s) => {
+  core.ledger.enter('Session.upRef', undefined);
+  try {
+    return core.newReference(s.own.record, 'Session.upRef') as Session;
+  } finally {
+    core.ledger.leave('Session.upRef');
+  }
+});
 const dup = declare('Session.dup', [SESSION], (core, s) =>
   core.ledger.run('Session.dup', undefined, () => {
     const copy = core.b.x.SSL_SESSION_dup(s.own.record.ptr);
@@ -72,9 +77,14 @@ const dup = declare('Session.dup', [SESSION], (core, s) =>
     return core.adopt<Session>(copy, 'dup', 'Session.dup', 0);
   }),
 );
-const free = declare('Session.free', [OWNED_SESSION], (core, s) =>
-  core.ledger.run('Session.free', `handle ${s.own.id}`, () => core.release(s, 'Session.free')),
-);
+const free = declare('Session.free', [OWNED_SESSION], (core, s) => {
+  core.ledger.enter('Session.free', undefined);
+  try {
+    core.release(s, 'Session.free');
+  } finally {
+    core.ledger.leave('Session.free');
+  }
+});
 
 /** What both handles and views can read. */
 abstract class SessionReader extends SessionObject {
@@ -189,11 +199,8 @@ for (const [name, row] of FIELD_ROWS) {
   Object.defineProperty(SessionReader.prototype, name, { get: getter, enumerable: false, configurable: true });
   const setter = row.set;
   if (setter === undefined) continue;
-  const value: Param = {
-    name: `Session.${name}`,
-    kind: setter.kind,
-    convert: (v, _what, core) => setter.convert(v, `Session.${name}`, core),
-  };
+  const what = `Session.${name}`;
+  const value: Param = { name: what, kind: setter.kind, convert: (v, _what, core) => setter.convert(v, what, core) };
   const set = declare(setter.name, [SESSION, value], (core, s, v) => {
     if (!writeField(core, setter, s.own.record.ptr, v)) throw new OpenSSLError(setter.name, core.b.drainErrors());
   });
