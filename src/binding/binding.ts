@@ -76,7 +76,8 @@ export class Binding {
 
   /** The heap as bytes; re-created after the memory grew. */
   u8(): Uint8Array {
-    if (this.#heap.buffer !== this.x.memory.buffer) this.#heap = new Uint8Array(this.x.memory.buffer);
+    // Memory.grow() detaches the old buffer, and a view of a detached buffer has length 0.
+    if (this.#heap.length === 0) this.#heap = new Uint8Array(this.x.memory.buffer);
     return this.#heap;
   }
 
@@ -179,18 +180,22 @@ export class Binding {
   drainTraceInto(out: number[]): number {
     const n = this.x.osw_trace_count();
     if (n === 0) return 0;
-    const words = this.traceWords(n * TRACE_WORDS);
+    const words = this.traceRecords(n);
     for (let i = 0; i < n * TRACE_WORDS; i += TRACE_WORDS) {
       out.push(words[i] >>> 0, words[i + 1], words[i + 2], words[i + 3], words[i + 4] >>> 0);
     }
     return this.x.osw_trace_reset();
   }
 
-  /** At least the trace buffer's first `words` words (a view kept until more are needed or the memory grew). */
-  private traceWords(words: number): Int32Array {
+  /**
+   * The trace buffer's first n records in place (TRACE_WORDS signed words each; read addresses
+   * with >>> 0), for a reader that empties it with x.osw_trace_reset(). The view is kept until more
+   * records are needed or the memory grew (which detaches it: its length reads 0).
+   */
+  traceRecords(n: number): Int32Array {
     const t = this.#trace;
-    if (t !== null && t.length >= words && t.buffer === this.x.memory.buffer) return t;
-    this.#trace = new Int32Array(this.x.memory.buffer, this.x.osw_trace_buffer(), Math.max(words, 64 * TRACE_WORDS));
+    if (t !== null && t.length >= n * TRACE_WORDS) return t;
+    this.#trace = new Int32Array(this.x.memory.buffer, this.x.osw_trace_buffer(), Math.max(n, 64) * TRACE_WORDS);
     return this.#trace;
   }
 }

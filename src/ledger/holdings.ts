@@ -25,17 +25,28 @@ export interface OpenTake {
 }
 
 export class Holdings {
-  private readonly open = new Map<string, { kind: HolderKind; takes: LedgerEvent[] }>();
+  // By holder, in order of their first take: a few parallel arrays, scanned. A session has a few
+  // holders at a time, and most of them come and go (a new handle per upRef()): a Map entry keyed by
+  // a fresh id each time cost more than the rest of recording the event.
+  private readonly ids: string[] = [];
+  private readonly kinds: HolderKind[] = [];
+  private readonly takes: LedgerEvent[][] = [];
   /** References over all holders. */
   total = 0;
 
+  private find(holder: string): number {
+    const ids = this.ids;
+    for (let i = 0; i < ids.length; i++) if (ids[i] === holder) return i;
+    return -1;
+  }
+
   take(holder: string, kind: HolderKind, event: LedgerEvent): void {
-    let entry = this.open.get(holder);
-    if (entry === undefined) {
-      entry = { kind, takes: [] };
-      this.open.set(holder, entry);
-    }
-    entry.takes.push(event);
+    const at = this.find(holder);
+    if (at < 0) {
+      this.ids.push(holder);
+      this.kinds.push(kind);
+      this.takes.push([event]);
+    } else this.takes[at].push(event);
     this.total++;
   }
 
@@ -44,35 +55,47 @@ export class Holdings {
    * back the reference it handed a callback); false when it held none (the caller reports that).
    */
   drop(holder: string, site?: string): boolean {
-    const entry = this.open.get(holder);
-    if (entry === undefined) return false;
-    const takes = entry.takes;
+    const entry = this.find(holder);
+    if (entry < 0) return false;
+    const takes = this.takes[entry];
     let at = takes.length - 1;
     if (site !== undefined) while (at >= 0 && takes[at].site !== site) at--;
     if (at >= 0 && at < takes.length - 1) takes.splice(at, 1);
     else takes.pop(); // the common case: no array allocated
-    if (entry.takes.length === 0) this.open.delete(holder);
+    if (takes.length === 0) {
+      removeAt(this.ids, entry);
+      removeAt(this.kinds, entry);
+      removeAt(this.takes, entry);
+    }
     this.total--;
     return true;
   }
 
   references(holder: string): number {
-    return this.open.get(holder)?.takes.length ?? 0;
+    const at = this.find(holder);
+    return at < 0 ? 0 : this.takes[at].length;
   }
 
   list(): Holder[] {
-    return [...this.open].map(([id, e]) => ({ kind: e.kind, id, references: e.takes.length }));
+    return this.ids.map((id, i) => ({ kind: this.kinds[i], id, references: this.takes[i].length }));
   }
 
   /** Every take still open, oldest first per holder; `kinds` restricts them. */
   unmatched(kinds?: readonly HolderKind[]): OpenTake[] {
     const out: OpenTake[] = [];
-    for (const [holder, e] of this.open) {
-      if (kinds && !kinds.includes(e.kind)) continue;
-      for (const event of e.takes) out.push({ holder, kind: e.kind, event });
-    }
+    this.ids.forEach((holder, i) => {
+      const kind = this.kinds[i];
+      if (kinds && !kinds.includes(kind)) return;
+      for (const event of this.takes[i]) out.push({ holder, kind, event });
+    });
     return out;
   }
+}
+
+/** Removes xs[at], keeping the order (without splice's array of removed elements). */
+function removeAt<T>(xs: T[], at: number): void {
+  for (let i = at; i < xs.length - 1; i++) xs[i] = xs[i + 1];
+  xs.pop();
 }
 
 /** Every event of one session (debug mode). */

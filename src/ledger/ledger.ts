@@ -452,12 +452,32 @@ export class LedgerWriter {
    * OpenSSL; records the JS event and returns OpenSSL's count after it.
    */
   private consume(ptr: SessionPtr, opcode: 0 | 1 | 2, op: EventOp, via: string, holder: string, expected?: number): number {
-    this.drain();
-    const matched = this.pending.length > 0 ? this.processPending(ptr, opcode) : -1;
+    const matched = this.justThis(ptr, opcode) ?? this.drainedMatch(ptr, opcode);
     const references = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_refs(ptr));
     const known = this.records.get(ptr);
     const record = known?.alive && !(opcode === 0 && matched < 0) ? known : this.createRecord(ptr);
     this.emit(op, record, references, 'js', via, holder, 'handle', matched >= 0 ? this.matchedSite : 'api');
+    return references;
+  }
+
+  /** Drains the trace and finds the call's own record in it (-1: none). */
+  private drainedMatch(ptr: SessionPtr, opcode: number): number {
+    this.drain();
+    return this.pending.length > 0 ? this.processPending(ptr, opcode) : -1;
+  }
+
+  /**
+   * The common case, read in place: nothing pending, and the call's own record (ptr, opcode) is
+   * the only one OpenSSL wrote. Its count, or undefined when the case is another (then drained).
+   */
+  private justThis(ptr: SessionPtr, opcode: number): number | undefined {
+    if (!this.tracing || this.pending.length > 0 || this.b.x.osw_trace_count() !== 1) return undefined;
+    const w = this.b.traceRecords(1);
+    if (w[0] >>> 0 !== ptr || w[1] !== opcode) return undefined;
+    const references = w[2];
+    this.matchedSite = siteOf(w[3]).site;
+    this.lost += this.b.x.osw_trace_reset();
+    if (opcode === 0) this.createRecord(ptr);
     return references;
   }
 
