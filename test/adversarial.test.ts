@@ -15,13 +15,12 @@ import {
   type Context,
   type GeneratedCertificate,
   InvalidArgumentError,
-  loadOpenSSL,
   type OpenSSL,
   OpenSSLWasmError,
   type Session,
   type SessionView,
 } from '../dist/index.js';
-import { expectClean } from './support/instance.js';
+import { loadInstance } from './support/instance.js';
 import { sessionDER, snapshot } from './support/sessions.js';
 import { HOSTNAME } from './support/tls.js';
 
@@ -51,8 +50,8 @@ let cert: GeneratedCertificate;
 const der = sessionDER();
 
 beforeAll(async () => {
-  const ossl = await loadOpenSSL();
-  const other = await loadOpenSSL();
+  const ossl = await loadInstance(); // both ended through expectClean after the file
+  const other = await loadInstance();
   cert = ossl.generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
   const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
   const client = ossl.createContext({ role: 'client', ca: cert.certificate });
@@ -92,8 +91,6 @@ afterAll(() => {
   w.client.free();
   if (w.foreign.alive) w.foreign.free(); // Session.free() with it as `this` is a legitimate free in its own instance
   w.foreignContext.free();
-  expectClean(w.ossl);
-  expectClean(w.other);
 });
 
 // ---- parameter kinds and their hostile shapes ---------------------------------------------------------

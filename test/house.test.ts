@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOpenSSL } from '../dist/index.js';
+import { loadInstance } from './support/instance.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -97,7 +97,7 @@ describe('the house', () => {
 
   it('what C calls back into is fixed when the instance is made: the host table and the binding are frozen', async () => {
     const { coreOf } = await import('../dist/openssl.js');
-    const ossl = await loadOpenSSL();
+    const ossl = await loadInstance();
     const b = coreOf(ossl).b;
     expect(Object.keys(b.host).sort()).toEqual(['alpnSelect', 'fault', 'getSession', 'keylog', 'newSession', 'removeSession']);
     for (const frozen of [b.host, b, b.x, b.out]) expect(Object.isFrozen(frozen)).toBe(true);
@@ -141,7 +141,7 @@ describe('the house', () => {
   });
 
   it('the public Ledger has questions only: no method that records, adopts, runs or counts', async () => {
-    const ossl = await loadOpenSSL();
+    const ossl = await loadInstance();
     const proto = Object.getPrototypeOf(ossl.ledger);
     const methods = Object.getOwnPropertyNames(proto)
       .filter((k) => k !== 'constructor')

@@ -1,8 +1,9 @@
 // One OpenSSL instance and one server identity (CN=localhost, P-256) per test file; the file ends
-// with the instance's ledger showing nothing held.
+// through the instance fixture's end checks (../support/instance.ts).
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll } from 'vitest';
-import { loadOpenSSL, type OpenSSL } from '../../dist/index.js';
+import { beforeAll } from 'vitest';
+import type { OpenSSL } from '../../dist/index.js';
+import { loadInstance } from '../support/instance.js';
 
 export interface Fixture {
   ossl: OpenSSL;
@@ -12,10 +13,9 @@ export interface Fixture {
 export function useOpenSSL(): Fixture {
   const fixture = {} as Fixture;
   beforeAll(async () => {
-    fixture.ossl = await loadOpenSSL();
+    fixture.ossl = await loadInstance();
     fixture.cert = fixture.ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
   });
-  afterAll(() => fixture.ossl.ledger.assertNoLeaks());
   return fixture;
 }
 

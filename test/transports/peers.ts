@@ -5,8 +5,8 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { loadOpenSSL } from '../../dist/index.js';
 import { nodeTlsServer, opensslServer, tcpServer, tempDir, writeTemp } from '../interop/peers.js';
+import { loadInstance } from '../support/instance.js';
 
 export interface TransportPeers {
   ca: string;
@@ -92,7 +92,7 @@ export async function startPeers(
 export function usePeers(): { get: () => Awaited<ReturnType<typeof startPeers>>; expectNoOpenSockets(): Promise<void> } {
   let peers: Awaited<ReturnType<typeof startPeers>> | undefined;
   beforeAll(async () => {
-    const ossl = await loadOpenSSL();
+    const ossl = await loadInstance();
     const cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
     peers = await startPeers(cert, ossl.generateCertificate({ commonName: 'localhost' }).certificate);
   });

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOpenSSL } from '../../dist/index.js';
 import { blocksOf } from '../docs/blocks.js';
+import { loadInstance } from '../support/instance.js';
 import { bin, root, runRuntime } from './fixture.js';
 
 const blocks = blocksOf(root, 'docs/transports.md');
@@ -23,7 +23,7 @@ let work: string;
 const reused: boolean[] = [];
 
 beforeAll(async () => {
-  const cert = (await loadOpenSSL()).generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
+  const cert = (await loadInstance()).generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
   server = tls.createServer({ cert: cert.certificate, key: cert.privateKey }, (s) => {
     reused.push(s.isSessionReused());
     s.on('error', () => {});
