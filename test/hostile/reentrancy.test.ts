@@ -13,9 +13,9 @@ import {
   SESS_CACHE,
   type Session,
   UseAfterFreeError,
-} from '../dist/index.js';
-import { loadInstance, useInstance } from './support/instance.js';
-import { contextPair, expectEcho, HOSTNAME } from './support/tls.js';
+} from '../../dist/index.js';
+import { loadInstance, useInstance } from '../support/instance.js';
+import { contextPair, expectEcho, HOSTNAME } from '../support/tls.js';
 
 let cert: GeneratedCertificate;
 let ossl: OpenSSL;

@@ -2,28 +2,38 @@
 // (double free, use after free, objects of another instance, frees of views, expired views, wrong
 // types, freed connections and contexts, frees from inside callbacks). Every misuse must be refused
 // with its own error class; at the end everything is freed and the ledger, OpenSSL's counts and the
-// C heap must be back where they started. Shared by test/hostile-soak.test.ts and bench/soak.mjs.
+// C heap must be back where they started. Shared by soak.test.ts and run-soak.ts.
 import {
   BorrowExpiredError,
   CallbackError,
+  type Connection,
+  type Context,
   DoubleFreeError,
   ForeignObjectError,
+  type GeneratedCertificate,
+  type InMemoryPair,
   InvalidArgumentError,
   NotOwnedError,
+  type OpenSSL,
   OpenSSLError,
   ReentrancyError,
+  type Session,
+  type SessionView,
   TLSError,
   UseAfterFreeError,
-} from '../dist/index.js';
-import { heapBook } from './hostile-heap.mjs';
-import { createRng, HOSTNAME } from './hostile-inputs.mjs';
-import { wireContexts } from './hostile-wire.mjs';
+} from '../../dist/index.js';
+import { HEAP_SLACK, type HeapBatch, heapBook } from './heap.js';
+import { type CorpusEntry, createRng, describeError, HOSTNAME, type Rng } from './inputs.js';
+import { wireContexts } from './wire.js';
+
+/** An error class a misuse must be refused with. */
+type ErrorClass = abstract new (...args: never[]) => Error;
 
 const MAX_HANDLES = 256;
 const MAX_LIVE_PAIRS = 4;
 const MAX_FREED = 64;
 
-const READS = [
+const READS: ((s: Session | SessionView) => unknown)[] = [
   (s) => s.protocolVersion,
   (s) => s.id,
   (s) => s.cipher,
@@ -43,7 +53,7 @@ const READS = [
 ];
 
 /** Removes and returns a random element (order does not matter). */
-function takeRandom(r, list) {
+function takeRandom<T>(r: Rng, list: T[]): T {
   const i = r.int(list.length);
   const item = list[i];
   list[i] = list[list.length - 1];
@@ -51,13 +61,54 @@ function takeRandom(r, list) {
   return item;
 }
 
+/** What a soak pass counted. */
+export interface PassStats {
+  ops: number;
+  handshakes: number;
+  resumed: number;
+  handshakeFailures: Record<string, number>;
+  misuse: number;
+  /** Refused misuse by error class (a CallbackError by its cause: "CallbackError(ReentrancyError)"). */
+  refused: Record<string, number>;
+  opensslRefused: number;
+  argumentRefused: number;
+  unexpected: { seed: number; at: number; what: string; error: string }[];
+}
+
+interface PassOptions {
+  seed: number;
+  ops: number;
+  handshakes: number;
+  onProgress?: (stats: PassStats) => void;
+}
+
+/** A handle and the references JS holds through it (the model). */
+interface Held {
+  s: Session;
+  held: number;
+}
+
+interface SoakPair {
+  protocol: string;
+  tickets: boolean;
+  server: Context;
+  client: Context;
+  resumable: Session[];
+}
+
 /**
  * One soak pass: builds its contexts, runs until `ops` session operations and `handshakes`
  * handshakes are done, frees everything it made, and returns the counts.
  */
-function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress }) {
+function pass(
+  ossl: OpenSSL,
+  other: OpenSSL,
+  identity: GeneratedCertificate,
+  corpus: readonly CorpusEntry[],
+  { seed, ops, handshakes, onProgress }: PassOptions,
+): PassStats {
   const r = createRng(seed ^ 0x736f616b, 0);
-  const stats = {
+  const stats: PassStats = {
     ops: 0,
     handshakes: 0,
     resumed: 0,
@@ -68,20 +119,20 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
     argumentRefused: 0,
     unexpected: [],
   };
-  const handles = []; // { s, held }: the model of what JS holds through each handle
-  const freed = []; // handles whose references are all released
-  const views = []; // { v, pair }: borrowed views and where from
-  const livePairs = [];
-  const freedConnections = [];
+  const handles: Held[] = []; // the model of what JS holds through each handle
+  const freed: Session[] = []; // handles whose references are all released
+  const views: { v: SessionView; pair: InMemoryPair }[] = []; // borrowed views and where from
+  const livePairs: InMemoryPair[] = [];
+  const freedConnections: Connection[] = [];
   const foreign = [other.SSL_SESSION_new(), other.d2i_SSL_SESSION(corpus[0].der)];
   const deadContext = ossl.createContext({ role: 'client', verify: false });
   deadContext.free();
 
-  const keep = (s) => {
+  const keep = (s: Session): void => {
     handles.push({ s, held: 1 });
   };
   const pairs = wireContexts(ossl, identity, { sessionCacheSize: 64 }).map(({ protocol, tickets, server, client }) => {
-    const entry = { protocol, tickets, server, client, resumable: [] };
+    const entry: SoakPair = { protocol, tickets, server, client, resumable: [] };
     client.onNewSession((s) => {
       if (handles.length >= MAX_HANDLES || !r.chance(0.4)) return false; // OpenSSL takes the reference back
       keep(s);
@@ -94,39 +145,37 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
   });
 
   /** Runs a misuse that must be refused with `expected` (one class, or a list of acceptable ones). */
-  const misuse = (name, expected, call) => {
+  const misuse = (name: string, expected: ErrorClass | ErrorClass[], call: () => unknown): void => {
     stats.ops++;
     stats.misuse++;
     const classes = Array.isArray(expected) ? expected : [expected];
     try {
       call();
     } catch (error) {
-      if (classes.some((c) => error instanceof c)) {
-        const key = error.name === 'CallbackError' ? `CallbackError(${error.cause?.name})` : error.name;
+      if (error instanceof Error && classes.some((c) => error instanceof c)) {
+        const key = error instanceof CallbackError ? `CallbackError(${(error.cause as Error | undefined)?.name})` : error.name;
         stats.refused[key] = (stats.refused[key] ?? 0) + 1;
         return;
       }
-      if (stats.unexpected.length < 10)
-        stats.unexpected.push({ seed, at: stats.ops, what: name, error: `${error?.name}: ${error?.message}` });
+      if (stats.unexpected.length < 10) stats.unexpected.push({ seed, at: stats.ops, what: name, error: describeError(error) });
       return;
     }
     if (stats.unexpected.length < 10) stats.unexpected.push({ seed, at: stats.ops, what: name, error: 'was not refused' });
   };
 
   /** A legitimate operation: typed OpenSSL refusals (bad values) are fine, anything else is not. */
-  const op = (name, call) => {
+  const op = (name: string, call: () => unknown): void => {
     stats.ops++;
     try {
       call();
     } catch (error) {
       if (error instanceof OpenSSLError) stats.opensslRefused++;
       else if (error instanceof InvalidArgumentError) stats.argumentRefused++;
-      else if (stats.unexpected.length < 10)
-        stats.unexpected.push({ seed, at: stats.ops, what: name, error: `${error?.name}: ${error?.message}` });
+      else if (stats.unexpected.length < 10) stats.unexpected.push({ seed, at: stats.ops, what: name, error: describeError(error) });
     }
   };
 
-  const releaseOne = (h) => {
+  const releaseOne = (h: Held): void => {
     if (r.chance(0.5)) h.s.free();
     else ossl.SSL_SESSION_free(h.s);
     h.held--;
@@ -143,7 +192,7 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
     }
   };
 
-  const retirePair = (pair, abort) => {
+  const retirePair = (pair: InMemoryPair, abort: boolean): void => {
     if (abort) {
       pair.client.free({ abort: true });
       pair.server.free({ abort: true });
@@ -172,7 +221,8 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
       viewUpRef: room && views.length ? 2 : 0,
       ledger: 1,
     });
-    const h = handles.length ? r.pick(handles) : null;
+    // Every kind but new, d2i, pem, view, viewRead, viewUpRef and ledger has a weight only when a handle exists.
+    const h = (handles.length ? r.pick(handles) : null) as Held;
     switch (kind) {
       case 'new':
         return op(kind, () => keep(ossl.SSL_SESSION_new()));
@@ -230,7 +280,7 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
         return op(kind, () => {
           const pair = r.pick(livePairs);
           const v = (r.chance(0.5) ? pair.client : pair.server).getSession();
-          if (v) views.push({ v, pair });
+          if (v) views.push({ v: v as SessionView, pair });
           if (views.length > 32) views.shift();
         });
       case 'viewRead': {
@@ -242,7 +292,7 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
           r.pick(READS)(v);
         } catch (error) {
           if (!(error instanceof BorrowExpiredError) && stats.unexpected.length < 10)
-            stats.unexpected.push({ seed, at: stats.ops, what: 'view read', error: `${error?.name}: ${error?.message}` });
+            stats.unexpected.push({ seed, at: stats.ops, what: 'view read', error: describeError(error) });
         }
         return;
       }
@@ -254,14 +304,15 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
           keep(v.upRef());
         } catch (error) {
           if (!(error instanceof BorrowExpiredError) && stats.unexpected.length < 10)
-            stats.unexpected.push({ seed, at: stats.ops, what: 'view upRef', error: `${error?.name}: ${error?.message}` });
+            stats.unexpected.push({ seed, at: stats.ops, what: 'view upRef', error: describeError(error) });
         }
         return;
       }
       default:
         return op(kind, () => {
           if (h) ossl.ledger.holders(h.s);
-          if (ossl.ledger.violations().length > 0) throw new Error(`ledger violation: ${ossl.ledger.violations()[0]}`);
+          const violations = ossl.ledger.violations();
+          if (violations.length > 0) throw new Error(`ledger violation: ${JSON.stringify(violations[0])}`);
         });
     }
   };
@@ -302,9 +353,9 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
       }
       case 'wrongType':
         return r.chance(0.5)
-          ? misuse(kind, TypeError, () => ossl.SSL_SESSION_free(r.pick([42, {}, 'session', [], new Uint8Array(4)])))
+          ? misuse(kind, TypeError, () => ossl.SSL_SESSION_free(r.pick<unknown>([42, {}, 'session', [], new Uint8Array(4)]) as Session))
           : misuse(kind, InvalidArgumentError, () =>
-              ossl.d2i_SSL_SESSION(r.pick([detached(), detached().buffer, detached(), detached().buffer])),
+              ossl.d2i_SSL_SESSION(r.pick<unknown>([detached(), detached().buffer, detached(), detached().buffer]) as Uint8Array),
             );
       case 'freedConnection': {
         const c = r.pick(freedConnections);
@@ -315,7 +366,7 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
     }
   };
 
-  const handshake = () => {
+  const handshake = (): void => {
     const entry = r.pick(pairs);
     const resume = entry.resumable.length > 0 && r.chance(0.4) ? r.pick(entry.resumable) : undefined;
     const flavour = r.weighted({ plain: 90, wrongName: 3, freeOwnConnection: 2, freeOwnContext: 2, setSessionInside: 3 });
@@ -338,7 +389,7 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
               .free();
           } catch (error) {
             if (error instanceof CallbackError && !(error.cause instanceof wantCause))
-              throw new Error(`CallbackError caused by ${error.cause?.name}`);
+              throw new Error(`CallbackError caused by ${(error.cause as Error | undefined)?.name}`);
             throw error;
           }
         });
@@ -354,20 +405,20 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
       }
       return;
     }
-    let pair;
+    let pair: InMemoryPair;
     try {
       pair = ossl.connectInMemory(entry.client, entry.server, { hostname: HOSTNAME, ...(resume ? { session: resume } : {}) });
     } catch (error) {
-      const key = error?.name ?? 'unknown';
+      const key = error instanceof Error ? error.name : 'unknown';
       stats.handshakeFailures[key] = (stats.handshakeFailures[key] ?? 0) + 1;
       if (!(error instanceof OpenSSLError) && stats.unexpected.length < 10)
-        stats.unexpected.push({ seed, at: stats.ops, what: 'handshake', error: `${error?.name}: ${error?.message}` });
+        stats.unexpected.push({ seed, at: stats.ops, what: 'handshake', error: describeError(error) });
       return;
     }
     if (pair.client.sessionReused) stats.resumed++;
     if (r.chance(0.3)) pair.client.write('soak');
     pair.pump();
-    if (handles.length < MAX_HANDLES && r.chance(0.2)) keep(pair.client.get1Session());
+    if (handles.length < MAX_HANDLES && r.chance(0.2)) keep(pair.client.get1Session() as Session);
     if (livePairs.length < MAX_LIVE_PAIRS && r.chance(0.3)) livePairs.push(pair);
     else retirePair(pair, r.chance(0.1));
     if (livePairs.length >= MAX_LIVE_PAIRS && r.chance(0.3)) retirePair(takeRandom(r, livePairs), r.chance(0.1));
@@ -395,26 +446,54 @@ function pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress
   return stats;
 }
 
+/** A Uint8Array whose buffer was transferred away (reads as empty; refused as detached). */
+function detached(): Uint8Array {
+  const b = new Uint8Array(4);
+  structuredClone(b.buffer, { transfer: [b.buffer] });
+  return b;
+}
+
+/** The figures of a soak. */
+export interface SoakStats extends PassStats {
+  seed: number;
+  ms: number;
+  totalMs: number;
+  ledgerRefused: number;
+  heap: {
+    before: number;
+    after: number;
+    drift: number;
+    oneTime: number;
+    replayed: boolean;
+    suspects: HeapBatch[];
+    unexplained: number;
+  };
+  /** Live sessions at the end (null when the instance failed). */
+  live: number | null;
+  violations: ReturnType<OpenSSL['ledger']['violations']>;
+  lostTraceEvents: number;
+  failed: boolean;
+}
+
 /**
  * The soak: a warm-up pass (OpenSSL's one-time state), then the measured pass, keeping the heap's
  * books (heapBook): the settled heap must end where it began, or, when the pass made OpenSSL create
  * one-time state (a failure path taken for the first time), a replay of the same pass (same seed,
  * same choices) must. Returns the counts with heap, ledger and instance state at the end.
  */
-/** A Uint8Array whose buffer was transferred away (reads as empty; refused as detached). */
-function detached() {
-  const b = new Uint8Array(4);
-  structuredClone(b.buffer, { transfer: [b.buffer] });
-  return b;
-}
-
-export function soak(ossl, other, identity, corpus, { seed, ops, handshakes, slack = 128, onProgress }) {
+export function soak(
+  ossl: OpenSSL,
+  other: OpenSSL,
+  identity: GeneratedCertificate,
+  corpus: readonly CorpusEntry[],
+  { seed, ops, handshakes, slack = HEAP_SLACK, onProgress }: PassOptions & { slack?: number },
+): SoakStats {
   const began = performance.now();
   pass(ossl, other, identity, corpus, { seed: seed + 1_000_003, ops: Math.min(ops, 5_000), handshakes: Math.min(handshakes, 100) });
   const refusedBefore = ossl.ledger.stats().refused;
   const heap = heapBook(ossl, slack);
   const t0 = performance.now();
-  const stats = pass(ossl, other, identity, corpus, { seed, ops, handshakes, onProgress });
+  const stats = pass(ossl, other, identity, corpus, { seed, ops, handshakes, ...(onProgress ? { onProgress } : {}) });
   const ms = performance.now() - t0;
   const ledgerRefused = ossl.ledger.stats().refused - refusedBefore;
   if (!ossl.failed) heap.batch('soak', () => pass(ossl, other, identity, corpus, { seed, ops, handshakes }));

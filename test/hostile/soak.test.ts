@@ -1,14 +1,12 @@
-// Issue 9: the soak, quick variant (bench/soak.mjs runs 1,000,000 operations and 50,000 handshakes).
+// Issue 9: the soak, quick variant (`npm run soak` runs 1,000,000 operations and 50,000 handshakes).
 // A random mix of session operations and handshakes with misuse injected: every misuse is refused
 // with its own error class, nothing traps, and at the end nothing is held, OpenSSL's counts agree
 // with the ledger, and the heap is where it began.
 import { expect, it } from 'vitest';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { HOSTNAME, realSessions } from '../bench/hostile-inputs.mjs';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { soak } from '../bench/hostile-soak.mjs';
-import { HEAP_SLACK, SEED } from './support/hostile.js';
-import { loadInstance } from './support/instance.js';
+import { loadInstance } from '../support/instance.js';
+import { HEAP_SLACK } from './heap.js';
+import { HOSTNAME, realSessions, SEED } from './inputs.js';
+import { soak } from './soak.js';
 
 it('20,000 session operations and 500 handshakes with misuse injected: every misuse refused by class, no trap, no leak, heap back', async () => {
   const ossl = await loadInstance();

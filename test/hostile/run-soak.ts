@@ -1,23 +1,24 @@
-// node bench/soak.mjs [--ops N] [--handshakes N] [--seed S] [--quick] [--json]
-// The soak (bench/hostile-soak.mjs): N session operations (default 1,000,000) and N in-memory
+// npm run soak -- [--ops N] [--handshakes N] [--seed S] [--quick] [--json]   (tsx test/hostile/run-soak.ts)
+// The soak (soak.ts): N session operations (default 1,000,000) and N in-memory
 // handshakes (default 50,000) with misuse injected: double frees, uses after free, objects of
 // another instance, frees of views, expired views, wrong types, freed connections and contexts,
 // frees and restarts from inside callbacks. --quick: 20,000 operations and 500 handshakes (what
-// test/hostile-soak.test.ts runs). Prints the figures; exits 1 on any unexpected outcome, a
+// test/hostile/soak.test.ts runs). Prints the figures; exits 1 on any unexpected outcome, a
 // ledger violation, a leak, a trap, or a heap that did not come back.
-import { loadOpenSSL } from '../dist/index.js';
-import { HOSTNAME, realSessions } from './hostile-inputs.mjs';
-import { soak } from './hostile-soak.mjs';
+import { loadOpenSSL } from '../../dist/index.js';
+import { HEAP_SLACK } from './heap.js';
+import { HOSTNAME, realSessions } from './inputs.js';
+import { soak } from './soak.js';
 
 const quick = process.argv.includes('--quick');
-const arg = (name, fallback) => {
+const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const ops = arg('ops', quick ? 20_000 : 1_000_000);
 const handshakes = arg('handshakes', quick ? 500 : 50_000);
 const seed = arg('seed', 20_261_122);
-const SLACK = 128;
+const SLACK = HEAP_SLACK;
 
 const ossl = await loadOpenSSL();
 const other = await loadOpenSSL();
@@ -42,7 +43,7 @@ try {
   leakText = String(error).slice(0, 2000);
 }
 
-const command = `node bench/soak.mjs --ops ${ops} --handshakes ${handshakes} --seed ${seed}`;
+const command = `npm run soak -- --ops ${ops} --handshakes ${handshakes} --seed ${seed}`;
 console.log(`\nSoak — ${command}  (${new Date().toISOString()}, ${ossl.version}, Node ${process.version})`);
 console.log(
   `  ${stats.ops.toLocaleString('en-US')} session operations and ${stats.handshakes.toLocaleString('en-US')} handshakes (${stats.resumed.toLocaleString('en-US')} resumed) in ${(stats.ms / 1000).toFixed(1)} s (wall ${Math.round((Date.now() - began) / 1000)} s)`,

@@ -2,16 +2,25 @@
 // before, during and after the handshake, and real handshake records damaged in flight between two
 // in-memory peers. Every case ends in a completed handshake, a clean typed refusal (TLSError /
 // OpenSSLError), or a connection still waiting for bytes; then both connections are freed.
-// Shared by test/hostile-wire.test.ts and bench/fuzz.mjs.
-import { OpenSSLError, SESS_CACHE } from '../dist/index.js';
-import { heapBook, settledHeap } from './hostile-heap.mjs';
-import { concat, createRng, HOSTNAME, hex } from './hostile-inputs.mjs';
+// Shared by wire.test.ts and run-fuzz.ts.
+import {
+  type Connection,
+  type Context,
+  type ContextOptions,
+  type GeneratedCertificate,
+  type OpenSSL,
+  OpenSSLError,
+  SESS_CACHE,
+  type Session,
+} from '../../dist/index.js';
+import { HEAP_SLACK, type HeapBookFigures, heapBook, settledHeap } from './heap.js';
+import { concat, createRng, describeError, HOSTNAME, hex, type Rng } from './inputs.js';
 
 const CONTENT_TYPES = [20, 21, 22, 23, 24, 0, 255];
 
 /** TLS records of a flight: [offset, type, length]; a torn tail counts as one more record. */
-function records(bytes) {
-  const out = [];
+function records(bytes: Uint8Array): { at: number; end: number }[] {
+  const out: { at: number; end: number }[] = [];
   for (let at = 0; at < bytes.length; ) {
     const len = at + 5 <= bytes.length ? (bytes[at + 3] << 8) | bytes[at + 4] : bytes.length - at;
     const end = Math.min(bytes.length, at + 5 + len);
@@ -21,12 +30,13 @@ function records(bytes) {
   return out;
 }
 
-function record(type, body, version = 0x0303) {
+function record(type: number, body: Uint8Array, version = 0x0303): Uint8Array {
   return concat(Uint8Array.of(type, version >> 8, version & 0xff, body.length >> 8, body.length & 0xff), body);
 }
 
 /** Damage to one flight of real records. Some is harmless (fragmentation): that must still complete. */
-const DAMAGE = {
+type Damage = (r: Rng, flight: Uint8Array) => Uint8Array;
+const DAMAGE: Record<string, Damage> = {
   bitflip(r, f) {
     const out = f.slice();
     for (let i = 0, n = r.chance(0.7) ? 1 : 1 + r.int(8); i < n; i++) out[r.int(out.length)] ^= 1 << r.int(8);
@@ -87,7 +97,7 @@ const DAMAGE = {
   },
 };
 
-const DAMAGE_WEIGHTS = {
+const DAMAGE_WEIGHTS: Record<string, number> = {
   bitflip: 30,
   headerByte: 8,
   lyingLength: 8,
@@ -103,14 +113,17 @@ const DAMAGE_WEIGHTS = {
 };
 
 /** Delivers bytes in one write, or torn into pieces (1 byte, a few, random) as a socket may. */
-function deliver(r, to, bytes, fragment) {
-  if (!fragment) return to.writeEncrypted(bytes);
+function deliver(r: Rng, to: Connection, bytes: Uint8Array, fragment: boolean): void {
+  if (!fragment) {
+    to.writeEncrypted(bytes);
+    return;
+  }
   const piece = r.pick([1, 2, 5, 7, 100, 1 + r.int(bytes.length)]);
   for (let at = 0; at < bytes.length; at += piece) to.writeEncrypted(bytes.subarray(at, at + piece));
 }
 
 /** One step of a side: the handshake until done, then reads (tickets, application data). */
-function step(side) {
+function step(side: Connection): Uint8Array {
   if (side.isHandshakeDone) return side.read();
   side.handshake();
   return new Uint8Array(0);
@@ -120,7 +133,7 @@ function step(side) {
  * Pumps client <-> server; flight number `damageAt` (1 = ClientHello) gets `damage`. Returns
  * 'completed' or 'stalled' (a side waits for bytes that will never come); a refusal throws.
  */
-function exchange(r, c, s, damageAt, damage) {
+function exchange(r: Rng, c: Connection, s: Connection, damageAt: number, damage: string): 'completed' | 'stalled' {
   let flight = 0;
   c.handshake();
   for (let round = 0; round < 30; round++) {
@@ -128,7 +141,7 @@ function exchange(r, c, s, damageAt, damage) {
     for (const [from, to] of [
       [c, s],
       [s, c],
-    ]) {
+    ] as const) {
       let bytes = from.readEncrypted();
       if (bytes.length > 0) {
         flight++;
@@ -150,12 +163,12 @@ function exchange(r, c, s, damageAt, damage) {
  * (a side still waits for the rest of a record damage made it expect: what arrived is a prefix of
  * what was sent, possibly empty), or 'corrupted' (anything else: TLS would have failed).
  */
-function echo(r, c, s) {
-  let verdict = 'intact';
+function echo(r: Rng, c: Connection, s: Connection): 'intact' | 'withheld' | 'corrupted' {
+  let verdict: 'intact' | 'withheld' = 'intact';
   for (const [from, to] of [
     [c, s],
     [s, c],
-  ]) {
+  ] as const) {
     const sent = r.bytes(1 + r.int(2000));
     from.write(sent);
     to.writeEncrypted(from.readEncrypted());
@@ -171,9 +184,18 @@ function echo(r, c, s) {
  * Contexts for the wire cases (and the soak): TLS 1.2 and 1.3, stateless tickets or the session
  * cache; `serverOptions` adds to every server context.
  */
-export function wireContexts(ossl, identity, serverOptions = {}) {
-  const pairs = [];
-  for (const protocol of ['TLSv1.2', 'TLSv1.3']) {
+export interface WirePair {
+  protocol: 'TLSv1.2' | 'TLSv1.3';
+  tickets: boolean;
+  server: Context;
+  client: Context;
+  /** A session of a completed handshake, for resumptions. */
+  saved: Session | null;
+}
+
+export function wireContexts(ossl: OpenSSL, identity: GeneratedCertificate, serverOptions: Partial<ContextOptions> = {}): WirePair[] {
+  const pairs: WirePair[] = [];
+  for (const protocol of ['TLSv1.2', 'TLSv1.3'] as const) {
     for (const tickets of [true, false]) {
       const server = ossl.createContext({
         role: 'server',
@@ -182,7 +204,7 @@ export function wireContexts(ossl, identity, serverOptions = {}) {
         maxVersion: protocol,
         tickets,
         ...serverOptions,
-      });
+      } as ContextOptions);
       const client = ossl.createContext({
         role: 'client',
         ca: identity.certificate,
@@ -194,7 +216,7 @@ export function wireContexts(ossl, identity, serverOptions = {}) {
   return pairs;
 }
 
-export function freeWireContexts(pairs) {
+export function freeWireContexts(pairs: readonly WirePair[]): void {
   for (const p of pairs) {
     p.saved?.free();
     p.server.free();
@@ -207,24 +229,31 @@ export function freeWireContexts(pairs) {
  * damage, on one context pair. Returns its outcome; an error that is not an OpenSSLError, or a
  * completed handshake whose data does not arrive intact, is 'unexpected'.
  */
-export function wireCase(pairs, seed, index) {
+export interface WireCase {
+  label: string;
+  outcome: string;
+  reason?: string;
+  error?: string;
+}
+
+export function wireCase(pairs: readonly WirePair[], seed: number, index: number): WireCase {
   const r = createRng(seed ^ 0x77697265, index);
   const pair = r.pick(pairs);
   const phase = r.weighted({ before: 25, during: 50, after: 25 });
   const damage = r.weighted(DAMAGE_WEIGHTS);
   const resume = pair.saved !== null && r.chance(0.3);
   const label = `${phase} ${damage} ${pair.protocol}${pair.tickets ? '' : ' cache'}${resume ? ' resumed' : ''}`;
-  let c;
-  let s;
+  let c: Connection | undefined;
+  let s: Connection | undefined;
   try {
-    c = pair.client.newConnection({ hostname: HOSTNAME, ...(resume ? { session: pair.saved } : {}) });
+    c = pair.client.newConnection({ hostname: HOSTNAME, ...(resume && pair.saved ? { session: pair.saved } : {}) });
     s = pair.server.newConnection();
     if (phase === 'before') {
       // Bytes arrive before either side said anything meaningful: at a fresh server, or at a
       // client that has only sent its ClientHello.
       const target = r.chance(0.6) ? s : c;
       if (target === c) c.handshake();
-      let bytes;
+      let bytes: Uint8Array;
       if (target === s && r.chance(0.5)) {
         c.handshake();
         bytes = DAMAGE[damage === 'fragment' ? 'bitflip' : damage](r, c.readEncrypted());
@@ -240,7 +269,7 @@ export function wireCase(pairs, seed, index) {
     if (phase === 'during') {
       const outcome = exchange(r, c, s, 1 + r.int(pair.protocol === 'TLSv1.3' ? 4 : 5), damage);
       if (outcome !== 'completed') return { label, outcome };
-      if (!pair.saved && !resume) pair.saved = c.get1Session();
+      if (!pair.saved && !resume) pair.saved = c.get1Session() as Session;
       const data = echo(r, c, s);
       if (data === 'corrupted') return { label, outcome: 'unexpected', error: 'application data arrived altered' };
       return { label, outcome: data === 'intact' ? 'completed' : 'completed, data withheld' };
@@ -258,7 +287,7 @@ export function wireCase(pairs, seed, index) {
     return { label, outcome: 'survived' };
   } catch (error) {
     if (error instanceof OpenSSLError) return { label, outcome: 'refused', reason: error.queue[0]?.reason ?? '(no queued error)' };
-    return { label, outcome: 'unexpected', error: `${error?.name}: ${error?.message}` };
+    return { label, outcome: 'unexpected', error: describeError(error) };
   } finally {
     // free() after a refusal skips close_notify; it never throws for a connection of a live instance.
     c?.free();
@@ -273,8 +302,35 @@ export function wireCase(pairs, seed, index) {
  * batches with their heap readings (the flushes are part of what settles), run first. Never throws
  * for a case (failures are in `unexpected`, heap suspects in `heap.suspects`).
  */
-export function fuzzWire(ossl, identity, { seed, cases, start = 0, batch = 500, warmup = 1_000, slack = 128 }) {
-  const stats = {
+/** The figures of a wire run. */
+export interface WireStats {
+  seed: number;
+  cases: number;
+  outcomes: Record<string, number>;
+  reasons: Record<string, number>;
+  byPhase: Record<string, Record<string, number>>;
+  unexpected: (WireCase & { seed: number; index: number })[];
+  ms: number;
+  slowest: { ms: number; index: number; label: string };
+  heap: HeapBookFigures;
+  failed: boolean;
+}
+
+export interface WireRun {
+  seed: number;
+  cases: number;
+  start?: number;
+  batch?: number;
+  warmup?: number;
+  slack?: number;
+}
+
+export function fuzzWire(
+  ossl: OpenSSL,
+  identity: GeneratedCertificate,
+  { seed, cases, start = 0, batch = 500, warmup = 1_000, slack = HEAP_SLACK }: WireRun,
+): WireStats {
+  const stats: Omit<WireStats, 'heap'> = {
     seed,
     cases: 0,
     outcomes: {},
@@ -283,10 +339,9 @@ export function fuzzWire(ossl, identity, { seed, cases, start = 0, batch = 500, 
     unexpected: [],
     ms: 0,
     slowest: { ms: 0, index: -1, label: '' },
-    heap: null,
     failed: false,
   };
-  const run = (streamSeed, from, to, count) => {
+  const run = (streamSeed: number, from: number, to: number, count: boolean): void => {
     const pairs = wireContexts(ossl, identity);
     try {
       for (let index = from; index < to; index++) {
@@ -314,7 +369,6 @@ export function fuzzWire(ossl, identity, { seed, cases, start = 0, batch = 500, 
     settledHeap(ossl);
   }
   const heap = heapBook(ossl, slack);
-  stats.heap = heap.book;
   let ms = 0;
   for (let from = start; from < start + cases && !ossl.failed; from += batch) {
     const to = Math.min(start + cases, from + batch);
@@ -326,5 +380,5 @@ export function fuzzWire(ossl, identity, { seed, cases, start = 0, batch = 500, 
   }
   stats.ms = ms;
   stats.failed = ossl.failed;
-  return stats;
+  return { ...stats, heap: heap.book };
 }

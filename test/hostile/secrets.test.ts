@@ -4,9 +4,9 @@
 // exercised on real sessions from handshakes, in release and in debug mode (stacks recorded).
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type Context, type GeneratedCertificate, type OpenSSL, SESS_CACHE, type Session, type SessionView } from '../dist/index.js';
-import { loadInstance } from './support/instance.js';
-import { HOSTNAME } from './support/tls.js';
+import { type Context, type GeneratedCertificate, type OpenSSL, SESS_CACHE, type Session, type SessionView } from '../../dist/index.js';
+import { loadInstance } from '../support/instance.js';
+import { HOSTNAME } from '../support/tls.js';
 
 /** Every way a secret could be spelled in text: hex both cases, base64 at each alignment, base64url, latin1. */
 function spellings(secret: Uint8Array): string[] {

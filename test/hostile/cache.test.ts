@@ -11,9 +11,9 @@ import {
   type OpenSSL,
   SESS_CACHE,
   type Session,
-} from '../dist/index.js';
-import { loadInstance, useInstance } from './support/instance.js';
-import { contextPair, HOSTNAME } from './support/tls.js';
+} from '../../dist/index.js';
+import { loadInstance, useInstance } from '../support/instance.js';
+import { contextPair, HOSTNAME } from '../support/tls.js';
 
 let cert: GeneratedCertificate;
 let ossl: OpenSSL;

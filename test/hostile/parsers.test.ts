@@ -1,16 +1,14 @@
 // Issue 9: d2i_SSL_SESSION and PEM_read_SSL_SESSION fed hostile bytes. The inputs are real sessions
 // from in-memory handshakes (TLS 1.2 and 1.3, tickets, session IDs, peer certificates both ways),
-// damaged by bench/hostile-inputs.mjs, plus random bytes. Every input either decodes (and is read,
+// damaged by inputs.ts, plus random bytes. Every input either decodes (and is read,
 // re-encoded and freed) or raises OpenSSLError; nothing traps, nothing hangs, and the C heap ends
 // where it began.
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { concat, encodeLength, pemOf, realSessions } from '../bench/hostile-inputs.mjs';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { fuzzParsers } from '../bench/hostile-parsers.mjs';
-import { type OpenSSL, OpenSSLError } from '../dist/index.js';
-import { books, HEAP_SLACK, heap, SEED } from './support/hostile.js';
-import { useInstance } from './support/instance.js';
+import { type OpenSSL, OpenSSLError } from '../../dist/index.js';
+import { useInstance } from '../support/instance.js';
+import { HEAP_SLACK, heapBook, settledHeap } from './heap.js';
+import { concat, encodeLength, pemOf, realSessions, SEED } from './inputs.js';
+import { fuzzParsers } from './parsers.js';
 
 interface CorpusEntry {
   label: string;
@@ -21,7 +19,7 @@ interface CorpusEntry {
   hasPeer: boolean;
 }
 
-/** At least this many inputs in `npm test` (bench/fuzz.mjs runs millions). */
+/** At least this many inputs in `npm test` (`npm run fuzz` runs millions). */
 const INPUTS = 100_000;
 
 let ossl: OpenSSL;
@@ -155,7 +153,7 @@ describe('hand-made extremes', () => {
       }
       return thrown;
     };
-    const heapBooks = books(ossl);
+    const heapBooks = heapBook(ossl);
     // A hang would hit the test's timeout; no wall-clock bound is asserted on a shared machine.
     const thrown = both();
     expect(thrown).toHaveLength(2);
@@ -195,13 +193,13 @@ describe("OpenSSL's decoder cache (why the heap is read with the fetch caches em
       for (let i = 0; i < 16; i++) expect(() => ossl.d2i_SSL_SESSION(concat(source, Uint8Array.of(0)))).toThrow(OpenSSLError);
       return ossl.ledger.heapBytes();
     };
-    const base = heap(ossl);
+    const base = settledHeap(ossl);
     const before = unflushed(); // the decodes normalizing the error ring refill a few cache entries
     decodeAll();
     const grown = unflushed() - before;
     decodeAll();
     const again = unflushed() - before - grown;
-    const heapBooks = books(ossl);
+    const heapBooks = heapBook(ossl);
     const flushed = heapBooks.book.baseline;
     decodeAll();
     heapBooks.batch('another round', decodeAll); // replayed if it grew: only repeated growth counts

@@ -1,10 +1,8 @@
 // Issue 9: heap accounting. ledger.heapBytes() is the allocator's count (mallinfo). Each scenario of
 // a representative set, run three times to create OpenSSL's one-time state and then five times more,
-// ends with the settled heap (bench/hostile-heap.mjs: fetch caches emptied, error ring normalized)
+// ends with the settled heap (heap.ts: fetch caches emptied, error ring normalized)
 // where it began: what a scenario allocates, it frees, on success and failure paths alike.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { realSessions } from '../bench/hostile-inputs.mjs';
 import {
   BorrowExpiredError,
   DoubleFreeError,
@@ -17,10 +15,11 @@ import {
   type Session,
   TLSError,
   UseAfterFreeError,
-} from '../dist/index.js';
-import { books, HEAP_SLACK, heap } from './support/hostile.js';
-import { loadInstance, useInstance } from './support/instance.js';
-import { contextPair, expectEcho, HOSTNAME } from './support/tls.js';
+} from '../../dist/index.js';
+import { loadInstance, useInstance } from '../support/instance.js';
+import { contextPair, expectEcho, HOSTNAME } from '../support/tls.js';
+import { HEAP_SLACK, heapBook, settledHeap } from './heap.js';
+import { realSessions } from './inputs.js';
 
 let ossl: OpenSSL;
 let other: OpenSSL;
@@ -200,12 +199,12 @@ describe('each scenario ends with the heap where it began', () => {
     // they stay put (measured: a truncated session's decode failure read +288, +264, +328, then ±40).
     for (let i = 0; i < 3; i++) {
       scenario();
-      heap(ossl);
+      settledHeap(ossl);
     }
     const five = (): void => {
       for (let i = 0; i < 5; i++) scenario();
     };
-    const heapBooks = books(ossl);
+    const heapBooks = heapBook(ossl);
     five();
     heapBooks.batch(name, five); // replayed if it grew: only repeated growth counts
     const { baseline, final, suspects, unexplained, oneTime } = heapBooks.book;

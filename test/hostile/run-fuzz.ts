@@ -1,25 +1,28 @@
-// node bench/fuzz.mjs [--inputs N] [--wire N] [--seed S] [--json]
+// npm run fuzz -- [--inputs N] [--wire N] [--seed S] [--json]   (tsx test/hostile/run-fuzz.ts)
 // The big record of hostile inputs: N mutated real sessions and random bytes through
 // d2i_SSL_SESSION / PEM_read_SSL_SESSION (default 1,000,000), then N hostile wire cases (default
 // 20,000). Prints progress to stderr and the figures at the end; exits 1 on any unexpected outcome
 // (a trap, an error that is not an OpenSSLError, altered data), a heap suspect or unexplained growth.
-// The same engines run in `npm test` (test/hostile-parsers.test.ts, test/hostile-wire.test.ts).
-import { loadOpenSSL } from '../dist/index.js';
-import { HOSTNAME, realSessions } from './hostile-inputs.mjs';
-import { fuzzParsers } from './hostile-parsers.mjs';
-import { fuzzWire } from './hostile-wire.mjs';
+// The same engines run in `npm test` (test/hostile/parsers.test.ts, test/hostile/wire.test.ts).
+import { loadOpenSSL } from '../../dist/index.js';
+import { HEAP_SLACK } from './heap.js';
+import { HOSTNAME, realSessions } from './inputs.js';
+import { fuzzParsers } from './parsers.js';
+import { fuzzWire } from './wire.js';
 
-const arg = (name, fallback) => {
+const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const inputs = arg('inputs', 1_000_000);
 const wireCases = arg('wire', 20_000);
 const seed = arg('seed', 20_261_122);
-const SLACK = 128;
+const SLACK = HEAP_SLACK;
 const began = Date.now();
-const log = (line) => process.stderr.write(`[fuzz] ${line}\n`);
-const rate = (n, ms) => Math.round((n / ms) * 1000).toLocaleString('en-US');
+const log = (line: string): void => {
+  process.stderr.write(`[fuzz] ${line}\n`);
+};
+const rate = (n: number, ms: number): string => Math.round((n / ms) * 1000).toLocaleString('en-US');
 
 const ossl = await loadOpenSSL();
 const corpus = realSessions(ossl);
@@ -45,13 +48,13 @@ const wire =
   wireCases > 0 ? fuzzWire(ossl, ossl.generateCertificate({ commonName: HOSTNAME }), { seed, cases: wireCases, slack: SLACK }) : null;
 if (wire) log(`wire done in ${(wire.ms / 1000).toFixed(1)} s`);
 
-const top = (o, n = 10) =>
+const top = (o: Record<string, number>, n = 10): [string, number][] =>
   Object.entries(o)
     .sort((a, b) => b[1] - a[1])
     .slice(0, n);
 const figures = {
   date: new Date().toISOString(),
-  command: `node bench/fuzz.mjs --inputs ${inputs} --wire ${wireCases} --seed ${seed}`,
+  command: `npm run fuzz -- --inputs ${inputs} --wire ${wireCases} --seed ${seed}`,
   openssl: ossl.version,
   node: process.version,
   wallSeconds: Math.round((Date.now() - began) / 1000),
@@ -84,8 +87,8 @@ const figures = {
     heap: wire.heap,
   },
   failed: ossl.failed,
+  heap: { baseline: parsers.heap.baseline, final: wire ? wire.heap.final : parsers.heap.final },
 };
-figures.heap = { baseline: parsers.heap.baseline, final: wire ? wire.heap.final : parsers.heap.final };
 ossl.ledger.assertNoLeaks();
 
 const p = figures.parsers;

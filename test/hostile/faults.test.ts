@@ -4,8 +4,6 @@
 // runtime: no public call traps) marks the instance failed, every later call raises
 // InstanceFailedError, and other instances carry on. Entropy fails closed.
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { createRng, HOSTNAME, realSessions } from '../bench/hostile-inputs.mjs';
 import {
   type Context,
   EntropyUnavailableError,
@@ -16,10 +14,11 @@ import {
   OpenSSLError,
   type Session,
   TLSError,
-} from '../dist/index.js';
-import { coreOf } from '../dist/openssl.js'; // the package's internals: raw exports for fault injection
-import { books, HEAP_SLACK, SEED } from './support/hostile.js';
-import { loadInstance } from './support/instance.js';
+} from '../../dist/index.js';
+import { coreOf } from '../../dist/openssl.js'; // the package's internals: raw exports for fault injection
+import { loadInstance } from '../support/instance.js';
+import { HEAP_SLACK, heapBook } from './heap.js';
+import { createRng, HOSTNAME, realSessions, SEED } from './inputs.js';
 
 const CAP = 16 * 1024 * 1024; // the smallest cap: the module's initial memory
 /**
@@ -164,7 +163,7 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
     // a NULL buffer, which it wrote at address 0 (WebAssembly does not trap there). Twice: the first
     // round may create OpenSSL's one-time state on failure paths; the second must leave nothing.
     atTheCap();
-    const heapBooks = books(o);
+    const heapBooks = heapBook(o);
     const { outcomes, held, first } = atTheCap();
     heapBooks.batch('at the cap', () => atTheCap()); // replayed if it grew: only repeated growth counts
     const { baseline: before, final: after, suspects, unexplained } = heapBooks.book;
@@ -239,7 +238,7 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
       freeAll(kept);
       return { outcomes, faults };
     };
-    const heapBooks = books(o, EXHAUSTED_HEAP_SLACK);
+    const heapBooks = heapBook(o, EXHAUSTED_HEAP_SLACK);
     const { outcomes, faults } = squeeze();
     heapBooks.batch('squeeze', () => squeeze()); // replayed if it grew: only repeated growth counts
     const { baseline, final, suspects, unexplained } = heapBooks.book;

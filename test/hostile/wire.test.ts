@@ -1,15 +1,13 @@
 // Issue 9: hostile bytes on the encrypted side of connections: random bytes and damaged real records
-// before, during and after the handshake (bench/hostile-wire.mjs). Each case completes, waits for
+// before, during and after the handshake (wire.ts). Each case completes, waits for
 // bytes that never come, or fails with a typed error (TLSError, an OpenSSLError); never a trap,
 // never altered application data; every connection and context is freed and the heap comes back.
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { HOSTNAME } from '../bench/hostile-inputs.mjs';
-// @ts-expect-error -- plain ES modules shared with bench/ (no declarations)
-import { fuzzWire } from '../bench/hostile-wire.mjs';
-import { type Connection, type Context, type GeneratedCertificate, type OpenSSL, OpenSSLError, TLSError } from '../dist/index.js';
-import { books, HEAP_SLACK, SEED } from './support/hostile.js';
-import { useInstance } from './support/instance.js';
+import { type Connection, type Context, type GeneratedCertificate, type OpenSSL, OpenSSLError, TLSError } from '../../dist/index.js';
+import { useInstance } from '../support/instance.js';
+import { HEAP_SLACK, heapBook } from './heap.js';
+import { HOSTNAME, SEED } from './inputs.js';
+import { fuzzWire } from './wire.js';
 
 const CASES = 5_000;
 
@@ -143,7 +141,7 @@ describe('every record header byte of a real handshake, damaged in flight', () =
     '%s: a typed refusal or a stall, except where the protocol ignores the byte; never a trap; heap back',
     (protocol) => {
       sweepHeaders(protocol); // OpenSSL's one-time state for these paths
-      const heapBooks = books(ossl);
+      const heapBooks = heapBook(ossl);
       const { cases, outcomes, completed, lastTicket } = sweepHeaders(protocol);
       heapBooks.batch(protocol, () => sweepHeaders(protocol)); // replayed if it grew: only repeated growth counts
       console.log(

@@ -1,13 +1,19 @@
-// Hostile inputs, shared by test/hostile-*.test.ts and bench/fuzz.mjs / bench/soak.mjs: a seeded PRNG
+// Hostile inputs, shared by the hostile suites and the long runs (run-fuzz.ts, run-soak.ts): a seeded PRNG
 // (every input is a pure function of (seed, index), so a failure names what to replay), a corpus of
 // real sessions from in-memory handshakes, and mutators that know DER: bit flips, truncations,
 // lengths that lie, nested garbage, huge declared sizes, grafts between sessions, PEM damage.
-import { SESS_CACHE } from '../dist/index.js';
+import { type OpenSSL, SESS_CACHE, type Session } from '../../dist/index.js';
+
+/**
+ * The seed of every hostile stream: fixed, so a failure names the input to replay; override with
+ * HOSTILE_SEED=<n> to explore other streams.
+ */
+export const SEED = Number(process.env.HOSTILE_SEED ?? 20_261_122);
 
 // ---- the PRNG ------------------------------------------------------------------------------------
 
 /** splitmix32: spreads (seed, index) over the sfc32 state, so neighbouring indices are unrelated. */
-function splitmix32(x) {
+function splitmix32(x: number): [number, number] {
   x = (x + 0x9e3779b9) | 0;
   let z = x;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
@@ -16,9 +22,21 @@ function splitmix32(x) {
 }
 
 /** sfc32 (Chris Doty-Humphrey's small fast counting generator), seeded from (seed, stream). */
-export function createRng(seed, stream = 0) {
+/** A seeded stream of random choices. */
+export interface Rng {
+  u32(): number;
+  /** 0 <= n < max */
+  int(max: number): number;
+  chance(p: number): boolean;
+  pick<T>(list: readonly T[]): T;
+  bytes(n: number): Uint8Array;
+  /** Picks a key of `weights` with probability proportional to its weight. */
+  weighted<K extends string>(weights: Readonly<Record<K, number>>): K;
+}
+
+export function createRng(seed: number, stream = 0): Rng {
   let x = (seed ^ Math.imul(stream + 1, 0x27d4eb2f)) | 0;
-  const s = [];
+  const s: number[] = [];
   for (let i = 0; i < 4; i++) {
     const [v, next] = splitmix32(x);
     s.push(v);
@@ -39,9 +57,8 @@ export function createRng(seed, stream = 0) {
     return t >>> 0;
   };
   for (let i = 0; i < 12; i++) u32();
-  const rng = {
+  const rng: Rng = {
     u32,
-    /** 0 <= n < max */
     int: (max) => (max <= 0 ? 0 : Math.floor((u32() / 4294967296) * max)),
     chance: (p) => u32() / 4294967296 < p,
     pick: (list) => list[Math.floor((u32() / 4294967296) * list.length)],
@@ -56,16 +73,16 @@ export function createRng(seed, stream = 0) {
       }
       return out;
     },
-    /** Picks a key of `weights` with probability proportional to its weight. */
-    weighted(weights) {
+    weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
+      const entries = Object.entries(weights) as [K, number][];
       let total = 0;
-      for (const w of Object.values(weights)) total += w;
+      for (const [, w] of entries) total += w;
       let at = (u32() / 4294967296) * total;
-      for (const [k, w] of Object.entries(weights)) {
+      for (const [k, w] of entries) {
         at -= w;
         if (at < 0) return k;
       }
-      return Object.keys(weights)[0];
+      return entries[0][0];
     },
   };
   return rng;
@@ -73,7 +90,7 @@ export function createRng(seed, stream = 0) {
 
 // ---- bytes --------------------------------------------------------------------------------------
 
-export function concat(...parts) {
+export function concat(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -85,14 +102,19 @@ export function concat(...parts) {
   return out;
 }
 
-export function hex(bytes) {
+export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** An error's class and message, for a failure report (whatever was thrown). */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
 }
 
 const PEM_LABEL = 'SSL SESSION PARAMETERS';
 
 /** PEM armour around DER, 64 characters a line (what PEM_write_SSL_SESSION writes). */
-export function pemOf(der, label = PEM_LABEL) {
+export function pemOf(der: Uint8Array, label = PEM_LABEL): string {
   const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}${lines.length ? '\n' : ''}-----END ${label}-----\n`;
@@ -104,8 +126,20 @@ export function pemOf(der, label = PEM_LABEL) {
  * A DER node: its tag bytes, and either children (constructed, parsed) or content. `at` records
  * where its header and content sat in the bytes it was parsed from (for in-place damage).
  */
-function parseNodes(bytes, start, end, depth, flat) {
-  const nodes = [];
+interface DerNode {
+  tag: Uint8Array;
+  at?: { tagPos: number; lenPos: number; contentStart: number; contentEnd: number };
+  depth?: number;
+  children: DerNode[] | null;
+  content: Uint8Array | null;
+  /** The body length, memoized while serializing. */
+  size?: number;
+}
+/** A node as parsed: where it sat is known. */
+type ParsedNode = DerNode & { at: NonNullable<DerNode['at']> };
+
+function parseNodes(bytes: Uint8Array, start: number, end: number, depth: number, flat: ParsedNode[]): ParsedNode[] | null {
+  const nodes: ParsedNode[] = [];
   let i = start;
   while (i < end) {
     const tagPos = i;
@@ -122,7 +156,7 @@ function parseNodes(bytes, start, end, depth, flat) {
     const contentStart = i;
     const contentEnd = i + len;
     if (contentEnd > end) return null;
-    const node = {
+    const node: ParsedNode = {
       tag: bytes.slice(tagPos, lenPos),
       at: { tagPos, lenPos, contentStart, contentEnd },
       depth,
@@ -143,29 +177,35 @@ function parseNodes(bytes, start, end, depth, flat) {
   return nodes;
 }
 
-const parsedCorpus = new WeakMap();
+interface ParsedDER {
+  roots: ParsedNode[];
+  flat: ParsedNode[];
+}
+const parsedCorpus = new WeakMap<Uint8Array, ParsedDER>();
 
 /**
  * The DER tree of `bytes` (top-level nodes) and every node in a flat list. The trees of the
  * corpus's own encodings are parsed once (edits clone them first).
  */
-export function parseDER(bytes) {
+export function parseDER(bytes: Uint8Array): ParsedDER {
   const cached = parsedCorpus.get(bytes);
   if (cached) return cached;
-  const flat = [];
+  const flat: ParsedNode[] = [];
   const roots = parseNodes(bytes, 0, bytes.length, 0, flat) ?? [];
   return { roots, flat };
 }
 
-function rememberParse(bytes) {
+function rememberParse(bytes: Uint8Array): void {
   parsedCorpus.set(bytes, parseDER(bytes));
 }
 
 /** A definite length in DER's minimal form, or in a legal-but-odd or illegal form. */
-export function encodeLength(n, form = 'minimal') {
+export type LengthForm = 'minimal' | 'padded' | 'indefinite' | 'oversized' | 'reserved';
+
+export function encodeLength(n: number, form: LengthForm = 'minimal'): Uint8Array {
   if (form === 'indefinite') return Uint8Array.of(0x80);
   if (form === 'reserved') return Uint8Array.of(0xff);
-  const be = [];
+  const be: number[] = [];
   for (let v = n; v > 0; v = Math.floor(v / 256)) be.unshift(v & 0xff);
   if (form === 'minimal') return n < 0x80 ? Uint8Array.of(n) : Uint8Array.of(0x80 | be.length, ...be);
   if (form === 'padded') {
@@ -178,35 +218,36 @@ export function encodeLength(n, form = 'minimal') {
 }
 
 /** Body lengths, bottom up (memoized on the node while serializing). */
-function bodyLength(node) {
-  if (!node.children) return node.content.length;
+function bodyLength(node: DerNode): number {
+  if (!node.children) return (node.content as Uint8Array).length;
   let n = 0;
   for (const c of node.children) n += nodeLength(c);
   return n;
 }
 
-function nodeLength(node) {
+function nodeLength(node: DerNode): number {
   const body = bodyLength(node);
   node.size = body;
   return node.tag.length + (body < 0x80 ? 1 : body < 0x100 ? 2 : body < 0x10000 ? 3 : body < 0x1000000 ? 4 : 5) + body;
 }
 
-function writeNode(node, out, at) {
+function writeNode(node: DerNode, out: Uint8Array, at: number): number {
   out.set(node.tag, at);
   at += node.tag.length;
-  const len = encodeLength(node.size);
+  const len = encodeLength(node.size ?? 0);
   out.set(len, at);
   at += len.length;
   if (!node.children) {
-    out.set(node.content, at);
-    return at + node.content.length;
+    const content = node.content as Uint8Array;
+    out.set(content, at);
+    return at + content.length;
   }
   for (const c of node.children) at = writeNode(c, out, at);
   return at;
 }
 
 /** DER of a tree, every length recomputed (so edits inside it stay well framed). */
-function serialize(nodes) {
+function serialize(nodes: DerNode[]): Uint8Array {
   let total = 0;
   for (const n of nodes) total += nodeLength(n);
   const out = new Uint8Array(total);
@@ -215,15 +256,20 @@ function serialize(nodes) {
   return out;
 }
 
-function cloneTree(nodes) {
+function cloneTree(nodes: DerNode[]): DerNode[] {
   return nodes.map((n) => ({ ...n, children: n.children ? cloneTree(n.children) : null }));
 }
 
 /** Every (list, index) slot of a tree, for structural edits. */
-function slots(nodes, out = []) {
+interface Slot {
+  list: DerNode[];
+  index: number;
+}
+function slots(nodes: DerNode[], out: Slot[] = []): Slot[] {
   for (let i = 0; i < nodes.length; i++) {
     out.push({ list: nodes, index: i });
-    if (nodes[i].children) slots(nodes[i].children, out);
+    const children = nodes[i].children;
+    if (children) slots(children, out);
   }
   return out;
 }
@@ -232,7 +278,7 @@ const INTERESTING_BYTES = [
   0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x10, 0x13, 0x1f, 0x20, 0x30, 0x31, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0xa0, 0xa1,
   0xa3, 0xaa, 0xff,
 ];
-const LYING_LENGTHS = (len) => [
+const LYING_LENGTHS = (len: number): number[] => [
   0,
   1,
   len - 1,
@@ -252,7 +298,7 @@ const LYING_LENGTHS = (len) => [
 ];
 
 /** A random TLV: any tag (universal, context, high-tag-number), a short body of noise. */
-function randomNode(r, depth = 0) {
+function randomNode(r: Rng, depth = 0): DerNode {
   const tagKind = r.int(4);
   const tag =
     tagKind === 0
@@ -269,15 +315,16 @@ function randomNode(r, depth = 0) {
 }
 
 /** SEQUENCE inside SEQUENCE, `depth` deep (OpenSSL stops at ASN1_MAX_CONSTRUCTED_NEST = 30). */
-function nestedNode(r, depth) {
-  let node = { tag: Uint8Array.of(0x04), children: null, content: r.bytes(r.int(8)) };
+function nestedNode(r: Rng, depth: number): DerNode {
+  let node: DerNode = { tag: Uint8Array.of(0x04), children: null, content: r.bytes(r.int(8)) };
   const tag = r.pick([0x30, 0x31, 0xa0, 0xa3, 0x24]); // 0x24: constructed OCTET STRING (BER)
   for (let i = 0; i < depth; i++) node = { tag: Uint8Array.of(tag), children: [node], content: null };
   return node;
 }
 
 /** Structural edits: the result's lengths are all consistent, so parsing gets past the framing. */
-const TREE_EDITS = {
+type TreeEdit = (r: Rng, tree: DerNode[]) => void;
+const TREE_EDITS: Record<string, TreeEdit> = {
   garbageContent(r, tree) {
     const s = r.pick(slots(tree));
     const node = s.list[s.index];
@@ -321,7 +368,8 @@ const TREE_EDITS = {
 };
 
 /** In-place damage of the bytes: framing breaks (lengths lie, bytes vanish) as it would on a wire. */
-const RAW_EDITS = {
+type RawEdit = (r: Rng, bytes: Uint8Array, flat: ParsedNode[]) => Uint8Array;
+const RAW_EDITS: Record<string, RawEdit> = {
   bitflip(r, bytes) {
     const out = bytes.slice();
     const flips = r.chance(0.7) ? 1 : 2 + r.int(15);
@@ -341,11 +389,11 @@ const RAW_EDITS = {
   },
   /** Rewrites one node's length octets: a different value, in minimal or odd forms. */
   lyingLength(r, bytes, flat) {
-    if (flat.length === 0) return RAW_EDITS.bitflip(r, bytes);
+    if (flat.length === 0) return RAW_EDITS.bitflip(r, bytes, flat);
     const { at } = r.pick(flat);
     const len = at.contentEnd - at.contentStart;
     const value = r.chance(0.8) ? r.pick(LYING_LENGTHS(len)) >>> 0 : r.int(len * 2 + 2);
-    const form = r.pick(['minimal', 'minimal', 'padded', 'indefinite', 'oversized', 'reserved']);
+    const form = r.pick<LengthForm>(['minimal', 'minimal', 'padded', 'indefinite', 'oversized', 'reserved']);
     return concat(bytes.subarray(0, at.lenPos), encodeLength(value, form), bytes.subarray(at.contentStart));
   },
   /** The outer SEQUENCE (or any node) declares gigabytes it does not have. */
@@ -353,7 +401,11 @@ const RAW_EDITS = {
     if (flat.length === 0) return bytes.slice();
     const { at } = r.chance(0.5) ? flat[flat.length - 1] : r.pick(flat);
     const value = r.pick([0x7fffffff, 0xffffffff, 0x40000000, 0x1000000, 0xfffffff0]);
-    return concat(bytes.subarray(0, at.lenPos), encodeLength(value >>> 0, r.pick(['minimal', 'padded'])), bytes.subarray(at.contentStart));
+    return concat(
+      bytes.subarray(0, at.lenPos),
+      encodeLength(value >>> 0, r.pick<LengthForm>(['minimal', 'padded'])),
+      bytes.subarray(at.contentStart),
+    );
   },
   /** A slice of the bytes repeated or moved elsewhere. */
   shuffleSlice(r, bytes) {
@@ -369,7 +421,7 @@ const RAW_EDITS = {
 };
 
 /** Weights of the DER mutations (raw edits break framing; tree edits keep it and go deeper). */
-const DER_MUTATIONS = {
+const DER_MUTATIONS: Record<string, number> = {
   bitflip: 22,
   interestingByte: 8,
   truncate: 8,
@@ -389,8 +441,9 @@ const DER_MUTATIONS = {
   hugeContent: 0.05,
 };
 
-function applyDER(r, name, bytes, corpus) {
-  if (RAW_EDITS[name]) return RAW_EDITS[name](r, bytes, parseDER(bytes).flat);
+function applyDER(r: Rng, name: string, bytes: Uint8Array, corpus: readonly CorpusEntry[]): Uint8Array {
+  const raw = RAW_EDITS[name];
+  if (raw) return raw(r, bytes, parseDER(bytes).flat);
   if (name === 'graft') {
     // A subtree of another real session replaces one of this one's.
     const tree = cloneTree(parseDER(bytes).roots);
@@ -407,13 +460,13 @@ function applyDER(r, name, bytes, corpus) {
     return out;
   }
   const tree = cloneTree(parseDER(bytes).roots);
-  if (tree.length === 0) return RAW_EDITS.bitflip(r, bytes);
+  if (tree.length === 0) return RAW_EDITS.bitflip(r, bytes, []);
   TREE_EDITS[name](r, tree);
   return serialize(tree);
 }
 
 /** PEM damage: the armour, the base64, the line structure, headers (one asks for a password). */
-const PEM_EDITS = {
+const PEM_EDITS: Record<string, (r: Rng, text: string) => string> = {
   charFlip(r, text) {
     const chars = [...text];
     for (let i = 0, n = 1 + r.int(4); i < n; i++)
@@ -461,7 +514,7 @@ const PEM_EDITS = {
   },
 };
 
-const PEM_MUTATIONS = {
+const PEM_MUTATIONS: Record<string, number> = {
   mutatedDER: 45,
   charFlip: 15,
   truncate: 8,
@@ -476,11 +529,20 @@ const PEM_MUTATIONS = {
 
 // ---- inputs ------------------------------------------------------------------------------------
 
+/** One hostile input for a parser. */
+export interface ParserInput {
+  parser: 'd2i' | 'pem';
+  mutation: string;
+  /** The label of the real session it was made from ('-' for random bytes). */
+  source: string;
+  bytes: Uint8Array;
+}
+
 /**
  * Input number `index` of the stream `seed`: which parser gets it, what was done to which real
  * session, and the bytes. A pure function of (seed, index, corpus).
  */
-export function parserInput(seed, index, corpus) {
+export function parserInput(seed: number, index: number, corpus: readonly CorpusEntry[]): ParserInput {
   const r = createRng(seed, index);
   const kind = r.weighted({ der: 60, pem: 26, randomDER: 8, randomPEM: 3, original: 3 });
   const source = r.pick(corpus);
@@ -491,7 +553,9 @@ export function parserInput(seed, index, corpus) {
   }
   if (kind === 'randomDER') {
     const n = r.pick([0, 1, 2, 3, 16, 100, 1000, r.int(4096)]);
-    const bytes = r.chance(0.5) ? r.bytes(n) : concat(Uint8Array.of(0x30), encodeLength(n, r.pick(['minimal', 'padded'])), r.bytes(n));
+    const bytes = r.chance(0.5)
+      ? r.bytes(n)
+      : concat(Uint8Array.of(0x30), encodeLength(n, r.pick<LengthForm>(['minimal', 'padded'])), r.bytes(n));
     return { parser: 'd2i', mutation: 'random bytes', source: '-', bytes };
   }
   if (kind === 'randomPEM') {
@@ -506,7 +570,7 @@ export function parserInput(seed, index, corpus) {
     return { parser: 'd2i', mutation, source: source.label, bytes: applyDER(r, mutation, source.der, corpus) };
   }
   const mutation = r.weighted(PEM_MUTATIONS);
-  let text;
+  let text: string;
   if (mutation === 'mutatedDER') text = pemOf(applyDER(r, r.weighted(DER_MUTATIONS), source.der, corpus));
   else if (mutation === 'randomBase64') text = pemOf(r.bytes(r.int(1500)));
   else text = PEM_EDITS[mutation](r, source.pem);
@@ -522,17 +586,29 @@ export function parserInput(seed, index, corpus) {
 
 export const HOSTNAME = 'example.test';
 
+/** One real session of the corpus, in its encodings. */
+export interface CorpusEntry {
+  label: string;
+  der: Uint8Array;
+  pem: string;
+  pemBytes: Uint8Array;
+  masterKey: Uint8Array;
+  protocol: number;
+  hasTicket: boolean;
+  hasPeer: boolean;
+}
+
 /**
  * Real sessions from in-memory handshakes: TLS 1.2 and 1.3, client (with tickets, the server's
  * certificate as peer) and server (session IDs, the client's certificate as peer: mutual
  * authentication), resumed ones, and one carrying ALPN, early data and ticket app data.
  * Returns their DER, PEM and master keys; every handle and context is freed again.
  */
-export function realSessions(ossl) {
+export function realSessions(ossl: OpenSSL): CorpusEntry[] {
   const serverId = ossl.generateCertificate({ commonName: HOSTNAME, keyType: 'P-256' });
   const clientId = ossl.generateCertificate({ commonName: 'client.test', keyType: 'Ed25519' });
-  const corpus = [];
-  const add = (label, s) => {
+  const corpus: CorpusEntry[] = [];
+  const add = (label: string, s: Session): void => {
     const der = s.toDER();
     rememberParse(der);
     const pem = s.toPEM();
@@ -547,7 +623,7 @@ export function realSessions(ossl) {
       hasPeer: s.peerCertificate !== null,
     });
   };
-  for (const protocol of ['TLSv1.2', 'TLSv1.3']) {
+  for (const protocol of ['TLSv1.2', 'TLSv1.3'] as const) {
     for (const tickets of [true, false]) {
       const server = ossl.createContext({
         role: 'server',
@@ -566,21 +642,21 @@ export function realSessions(ossl) {
         alpn: ['h2'],
         sessionCacheMode: SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL,
       });
-      const received = [];
+      const received: Session[] = [];
       client.onNewSession((s) => {
         received.push(s);
         return true;
       });
       const first = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
       first.pump(); // a TLS 1.3 client reads its tickets after the handshake
-      const serverSession = first.server.get1Session();
+      const serverSession = first.server.get1Session() as Session;
       first.free();
       const how = tickets ? 'ticket' : protocol === 'TLSv1.2' ? 'session id' : 'stateful ticket';
       add(`${protocol} client (${how}, server certificate)`, received[0]);
       add(`${protocol} server (${how}, client certificate)`, serverSession);
       const again = ossl.connectInMemory(client, server, { hostname: HOSTNAME, session: received[0] });
       again.pump();
-      const resumed = again.client.get1Session();
+      const resumed = again.client.get1Session() as Session;
       again.free();
       add(`${protocol} client resumed (${how})`, resumed);
       if (protocol === 'TLSv1.3' && tickets) {
