@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOpenSSL } from '../dist/index.js';
+import { loadInstance } from './support/instance.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -35,12 +36,12 @@ describe('pinned OpenSSL source', () => {
 
 describe('loading the module', () => {
   it('loads in Node and reports OpenSSL 3.5.7', async () => {
-    const ossl = await loadOpenSSL();
+    const ossl = await loadInstance();
     expect(ossl.version).toMatch(/^OpenSSL 3\.5\.7 /);
   });
 
   it('seeds the RNG: RAND_status() is 1 and RAND_bytes gives fresh bytes', async () => {
-    const ossl = await loadOpenSSL();
+    const ossl = await loadInstance();
     expect(ossl.RAND_status()).toBe(1);
     const a = ossl.RAND_bytes(32);
     const b = ossl.RAND_bytes(32);
@@ -49,7 +50,7 @@ describe('loading the module', () => {
   });
 
   it('gives independent instances: separate memories, different random streams, separate ledgers', async () => {
-    const [one, two] = await Promise.all([loadOpenSSL(), loadOpenSSL()]);
+    const [one, two] = await Promise.all([loadInstance(), loadInstance()]);
     expect(Buffer.from(one.RAND_bytes(32)).equals(Buffer.from(two.RAND_bytes(32)))).toBe(false);
     const s = one.SSL_SESSION_new();
     expect(one.ledger.stats().liveSessions).toBe(1);
@@ -61,8 +62,8 @@ describe('loading the module', () => {
 
   it('accepts the wasm bytes directly (wasmBinary) and a file: URL (wasmUrl)', async () => {
     const url = new URL('../dist/openssl.wasm', import.meta.url);
-    const fromBytes = await loadOpenSSL({ wasmBinary: readFileSync(url) });
-    const fromUrl = await loadOpenSSL({ wasmUrl: url });
+    const fromBytes = await loadInstance({ wasmBinary: readFileSync(url) });
+    const fromUrl = await loadInstance({ wasmUrl: url });
     expect(fromBytes.version).toBe(fromUrl.version);
   });
 });

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadOpenSSL, OpenSSLWasmError } from '../../dist/index.js';
+import { loadInstance } from '../support/instance.js';
 import { root } from './harness.js';
 
 const wasm = readFileSync(`${root}dist/openssl.wasm`);
@@ -53,7 +54,7 @@ describe('loading succeeds', () => {
   it('served as application/wasm: compiled while streaming, with onProgress up to Content-Length', async () => {
     const streaming = vi.spyOn(WebAssembly, 'compileStreaming');
     const progress: [number, number | undefined][] = [];
-    const ossl = await loadOpenSSL({ wasmUrl: `${base}/app/openssl.wasm`, onProgress: (loaded, total) => progress.push([loaded, total]) });
+    const ossl = await loadInstance({ wasmUrl: `${base}/app/openssl.wasm`, onProgress: (loaded, total) => progress.push([loaded, total]) });
     expect(ossl.version).toMatch(/^OpenSSL 3\.5\.7 /);
     expect(streaming).toHaveBeenCalledTimes(1);
     expect(progress.at(-1)).toEqual([wasm.length, wasm.length]);
@@ -62,22 +63,22 @@ describe('loading succeeds', () => {
 
   it('served as application/octet-stream (a host without the wasm MIME type): compiled from the bytes instead', async () => {
     const streaming = vi.spyOn(WebAssembly, 'compileStreaming');
-    const ossl = await loadOpenSSL({ wasmUrl: new URL(`${base}/octet/openssl.wasm`) });
+    const ossl = await loadInstance({ wasmUrl: new URL(`${base}/octet/openssl.wasm`) });
     expect(ossl.version).toMatch(/^OpenSSL 3\.5\.7 /);
     expect(streaming).not.toHaveBeenCalled();
   });
 
   it('a relative wasmUrl resolves against the page (document.baseURI)', async () => {
     vi.stubGlobal('document', { baseURI: `${base}/app/index.html` });
-    const ossl = await loadOpenSSL({ wasmUrl: 'openssl.wasm' });
+    const ossl = await loadInstance({ wasmUrl: 'openssl.wasm' });
     expect(ossl.version).toMatch(/^OpenSSL 3\.5\.7 /);
     vi.stubGlobal('document', { baseURI: `${base}/app/deep/page/` });
-    expect((await loadOpenSSL({ wasmUrl: '/app/openssl.wasm' })).version).toBe(ossl.version);
+    expect((await loadInstance({ wasmUrl: '/app/openssl.wasm' })).version).toBe(ossl.version);
   });
 
   it('a relative wasmUrl resolves against the working directory without a page (Node)', async () => {
     const cwd = vi.spyOn(process, 'cwd').mockReturnValue(root);
-    const ossl = await loadOpenSSL({ wasmUrl: 'dist/openssl.wasm', onProgress: () => {} });
+    const ossl = await loadInstance({ wasmUrl: 'dist/openssl.wasm', onProgress: () => {} });
     expect(cwd).toHaveBeenCalled();
     expect(ossl.version).toMatch(/^OpenSSL 3\.5\.7 /);
   });
