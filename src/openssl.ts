@@ -255,15 +255,15 @@ export class OpenSSL {
 
   // ---- creating sessions (each returns a handle: one reference the JS side owns) ---------------
 
-  /** SSL_SESSION_new(3): a new empty session, refcount 1. */
+  /** SSL_SESSION_new(3): a new empty session with 1 reference. */
   SSL_SESSION_new(): Session {
     return calls.SSL_SESSION_new(stateOf(this, 'SSL_SESSION_new').core);
   }
-  /** SSL_SESSION_dup(3): a deep copy that belongs to no cache, refcount 1. */
+  /** SSL_SESSION_dup(3): a deep copy that belongs to no cache, with 1 reference. */
   SSL_SESSION_dup(s: SessionLike): Session {
     return calls.SSL_SESSION_dup(stateOf(this, 'SSL_SESSION_dup').core, s);
   }
-  /** d2i_SSL_SESSION(3): decodes DER into a new session, refcount 1. Garbage raises OpenSSLError. */
+  /** d2i_SSL_SESSION(3): decodes DER into a new session with 1 reference. Garbage raises OpenSSLError. */
   d2i_SSL_SESSION(der: Uint8Array): Session {
     return calls.d2i_SSL_SESSION(stateOf(this, 'd2i_SSL_SESSION').core, der);
   }

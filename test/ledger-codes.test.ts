@@ -51,8 +51,8 @@ describe('trace codes shared by C and TypeScript', () => {
   });
 
   it('the binding reads records of as many words as the glue writes', () => {
-    const refs = readFileSync(join(root, 'wasm/glue/refs.c'), 'utf8');
-    expect(Number(/#define OSW_EVENT_WORDS (\d+)/.exec(refs)?.[1])).toBe(TRACE_WORDS);
+    const glue = readFileSync(join(root, 'wasm/glue/references.c'), 'utf8');
+    expect(Number(/#define OSW_EVENT_WORDS (\d+)/.exec(glue)?.[1])).toBe(TRACE_WORDS);
   });
 
   it('every site names the kind of holder its record points at', () => {

@@ -128,8 +128,8 @@ export const FFI = {
   SSL_SESSION_dup: ['SSL_SESSION*', 'const SSL_SESSION*'],
   SSL_SESSION_up_ref: ['int', 'SSL_SESSION*'],
   SSL_SESSION_free: ['void', 'SSL_SESSION*'],
-  /** glue: OpenSSL's own refcount of a session */
-  osw_session_refs: ['int', 'SSL_SESSION*'],
+  /** glue: OpenSSL's own count of a session (its `references` field) */
+  osw_session_references: ['int', 'SSL_SESSION*'],
   /** glue: the SSL_CTX whose cache holds a session */
   osw_session_owner: ['const SSL_CTX*', 'const SSL_SESSION*'],
   /** glue: reference observation (patch 0001) */

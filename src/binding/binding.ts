@@ -7,7 +7,7 @@ import type { BytePtr, CharPtr, Exports, OutPtr } from './abi.js';
 
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
-/** A trace record's 32-bit words (wasm/glue/refs.c): session, op, count after, site, holder. */
+/** A trace record's 32-bit words (wasm/glue/references.c): session, op, count after, site, holder. */
 export const TRACE_WORDS = 5;
 /** ERR_error_string_n's documented minimum is 256 bytes. */
 const ERROR_TEXT = 256;

@@ -151,7 +151,7 @@ export class LedgerWriter {
     this.flush();
     return [...this.records.values()].map((r) => ({
       session: r.id,
-      references: this.b.x.osw_session_refs(r.ptr),
+      references: this.b.x.osw_session_references(r.ptr),
       handleReferences: r.handleReferences,
       handles: [...r.owners].map((o) => o.id),
       holders: this.holdersOf(r).holders,
@@ -193,7 +193,7 @@ export class LedgerWriter {
    */
   holdersOf(record: SessionRecord): HoldersReport {
     this.flush();
-    const references = record.alive ? this.b.x.osw_session_refs(record.ptr) : 0;
+    const references = record.alive ? this.b.x.osw_session_references(record.ptr) : 0;
     let holders: Holder[];
     if (this.tracing) holders = record.holdings.list();
     else {
@@ -231,7 +231,7 @@ export class LedgerWriter {
     this.flush();
     const leaks: LeakReport[] = [];
     for (const r of this.records.values()) {
-      const c = this.b.x.osw_session_refs(r.ptr);
+      const c = this.b.x.osw_session_references(r.ptr);
       if (this.tracing) this.crossCheck(r, 'assertNoLeaks', c);
       const lost = this.tracing ? Math.max(0, c - r.holdings.total) : 0;
       if (r.handleReferences > 0 || lost > 0) {
@@ -305,7 +305,7 @@ export class LedgerWriter {
   }
 
   /** The holders derived from the events must add up to OpenSSL's own count. */
-  private crossCheck(r: SessionRecord, after: string, c = r.alive ? this.b.x.osw_session_refs(r.ptr) : 0): void {
+  private crossCheck(r: SessionRecord, after: string, c = r.alive ? this.b.x.osw_session_references(r.ptr) : 0): void {
     if (r.holdings.total === c) return;
     const holders = r.holdings
       .list()
@@ -395,7 +395,7 @@ export class LedgerWriter {
 
   /** Call just before SSL_SESSION_free for `own`; returns the count to expect without tracing. */
   beforeRelease(own: Ownership): number {
-    return this.tracing ? -1 : this.b.x.osw_session_refs(own.record.ptr) - 1;
+    return this.tracing ? -1 : this.b.x.osw_session_references(own.record.ptr) - 1;
   }
 
   /**
@@ -453,7 +453,7 @@ export class LedgerWriter {
    */
   private consume(ptr: SessionPtr, opcode: 0 | 1 | 2, op: EventOp, via: string, holder: string, expected?: number): number {
     const matched = this.justThis(ptr, opcode) ?? this.drainedMatch(ptr, opcode);
-    const references = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_refs(ptr));
+    const references = matched >= 0 ? matched : (expected ?? this.b.x.osw_session_references(ptr));
     const known = this.records.get(ptr);
     const record = known?.alive && !(opcode === 0 && matched < 0) ? known : this.createRecord(ptr);
     this.emit(op, record, references, 'js', via, holder, 'handle', matched >= 0 ? this.matchedSite : 'api');

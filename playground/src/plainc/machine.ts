@@ -51,7 +51,7 @@ export interface PlainRun {
   mistakeLine: number;
 }
 
-/** Words per trace record, as wasm/glue/refs.c writes them (OSW_EVENT_WORDS): address, op, count after, site, holder. */
+/** Words per trace record, as wasm/glue/references.c writes them (OSW_EVENT_WORDS): address, op, count after, site, holder. */
 const TRACE_WORDS = 5;
 /** Trace ops (patch 0001's internal/session_ref.h): 0 new, 1 up_ref, 2 free. */
 const OP_NEW = 0;

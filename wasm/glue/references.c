@@ -8,7 +8,7 @@
 #include "ssl/ssl_local.h"
 
 /* The count in OpenSSL's `references` field: the truth the ledger checks itself against. */
-int osw_session_refs(SSL_SESSION *s)
+int osw_session_references(SSL_SESSION *s)
 {
     int n = 0;
 
@@ -32,7 +32,7 @@ static int events[OSW_EVENT_CAPACITY * OSW_EVENT_WORDS];
 static int event_count;
 static int events_lost;
 
-static void record(const SSL_SESSION *ss, int op, int refs, int site, const void *holder)
+static void record(const SSL_SESSION *ss, int op, int references, int site, const void *holder)
 {
     int *e;
 
@@ -43,7 +43,7 @@ static void record(const SSL_SESSION *ss, int op, int refs, int site, const void
     e = events + event_count * OSW_EVENT_WORDS;
     e[0] = (int)(size_t)ss;
     e[1] = op;
-    e[2] = refs;
+    e[2] = references;
     e[3] = site;
     e[4] = (int)(size_t)holder;
     event_count++;
