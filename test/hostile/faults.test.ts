@@ -65,8 +65,8 @@ function attempt(call: () => unknown): string {
  * anything) until that fails too: no free chunk of 24 bytes or more is left. Returns the sessions
  * and the first refusal.
  */
-function exhaust(o: OpenSSL): { held: Session[]; first: unknown } {
-  const held: Session[] = [];
+function exhaust(o: OpenSSL): { sessions: Session[]; first: unknown } {
+  const sessions: Session[] = [];
   let first: unknown;
   const until = (make: () => boolean): void => {
     for (;;) {
@@ -79,20 +79,20 @@ function exhaust(o: OpenSSL): { held: Session[]; first: unknown } {
       }
     }
   };
-  until(() => held.push(o.d2i_SSL_SESSION(der)) > 0);
-  until(() => held.push(o.SSL_SESSION_new()) > 0);
+  until(() => sessions.push(o.d2i_SSL_SESSION(der)) > 0);
+  until(() => sessions.push(o.SSL_SESSION_new()) > 0);
   let i = 0;
   until(() => {
-    if (i >= held.length) return false;
-    held[i++].ticketAppData = Uint8Array.of(1);
+    if (i >= sessions.length) return false;
+    sessions[i++].ticketAppData = Uint8Array.of(1);
     return true;
   });
-  return { held, first };
+  return { sessions, first };
 }
 
-function freeAll(held: Session[]): void {
-  for (const s of held) s.free();
-  held.length = 0;
+function freeAll(sessions: Session[]): void {
+  for (const s of sessions) s.free();
+  sessions.length = 0;
 }
 
 function contexts(o: OpenSSL): { server: Context; client: Context } {
@@ -143,8 +143,8 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
      * allocations through the internal runtime: a failed call may free what it had allocated,
      * leaving room for the next); releases everything again and returns the outcomes.
      */
-    const atTheCap = (): { outcomes: Record<string, string>; held: number; first: unknown } => {
-      const { held, first } = exhaust(o);
+    const atTheCap = (): { outcomes: Record<string, string>; sessions: number; first: unknown } => {
+      const { sessions, first } = exhaust(o);
       const crumbs: number[] = [];
       const outcomes: Record<string, string> = {};
       for (const [name, call] of Object.entries(calls)) {
@@ -152,10 +152,10 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
         x.ERR_clear_error();
         outcomes[name] = attempt(call);
       }
-      const count = held.length;
+      const count = sessions.length;
       for (const p of crumbs) x.osw_free(p);
-      freeAll(held);
-      return { outcomes, held: count, first };
+      freeAll(sessions);
+      return { outcomes, sessions: count, first };
     };
 
     // Before the fix, the binding's own scratch buffers came from an unchecked malloc: copying an
@@ -164,11 +164,11 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
     // round may create OpenSSL's one-time state on failure paths; the second must leave nothing.
     atTheCap();
     const heapBooks = heapBook(o);
-    const { outcomes, held, first } = atTheCap();
+    const { outcomes, sessions, first } = atTheCap();
     heapBooks.batch('at the cap', () => atTheCap()); // replayed if it grew: only repeated growth counts
     const { baseline: before, final: after, suspects, unexplained } = heapBooks.book;
-    console.log(`at the cap, ${held} sessions held: ${JSON.stringify(outcomes)}; heap ${before} -> ${after}`);
-    expect(held).toBeGreaterThan(1000);
+    console.log(`at the cap, ${sessions} sessions held: ${JSON.stringify(outcomes)}; heap ${before} -> ${after}`);
+    expect(sessions).toBeGreaterThan(1000);
     expect(isMallocFailure(first)).toBe(true);
     expect((first as OpenSSLError).message).toContain('malloc failure');
     for (const [name, outcome] of Object.entries(outcomes)) expect(`${name}: ${outcome}`).toBe(`${name}: malloc failure`);
@@ -200,13 +200,13 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
     /** Exhausts the memory, runs 3,000 random calls giving some back now and then, frees it all. */
     const squeeze = (): { outcomes: Record<string, number>; faults: number } => {
       const r = createRng(SEED, 9);
-      const { held } = exhaust(o);
+      const { sessions } = exhaust(o);
       const outcomes: Record<string, number> = {};
       let faults = 0;
       const kept: Session[] = [];
       for (let step = 0; step < 3000; step++) {
         // Give some memory back (a few sessions: holes of ~4 KiB each), then spend it.
-        if (r.chance(0.3) && held.length > 0) for (const s of held.splice(r.int(held.length), 1 + r.int(3))) s.free();
+        if (r.chance(0.3) && sessions.length > 0) for (const s of sessions.splice(r.int(sessions.length), 1 + r.int(3))) s.free();
         const kind = r.pick(['handshake', 'resume', 'd2i', 'pem', 'dup', 'toDER', 'rand', 'cert']);
         const outcome = attempt(() => {
           if (kind === 'handshake' || kind === 'resume') {
@@ -234,7 +234,7 @@ describe(`a ${CAP / 1024 / 1024} MiB memory cap`, () => {
         expect(o.failed).toBe(false);
         if (kept.length > 20) for (const s of kept.splice(0, 10)) s.free();
       }
-      freeAll(held);
+      freeAll(sessions);
       freeAll(kept);
       return { outcomes, faults };
     };
@@ -311,7 +311,7 @@ describe('a trap', () => {
     const a = await loadInstance({}, 'failed'); // made to fail below: ends through expectFailed
     const b = await loadInstance();
     const { server, client } = contexts(a);
-    const held = a.d2i_SSL_SESSION(der);
+    const kept = a.d2i_SSL_SESSION(der);
     const pair = a.connectInMemory(client, server, { hostname: HOSTNAME });
     const view = pair.client.getSession();
     // No public call traps: the fuzzers above and in hostile-parsers/-wire never made one, and a
@@ -333,12 +333,12 @@ describe('a trap', () => {
       SSL_SESSION_new: () => a.SSL_SESSION_new(),
       d2i_SSL_SESSION: () => a.d2i_SSL_SESSION(der),
       PEM_read_SSL_SESSION: () => a.PEM_read_SSL_SESSION(pem),
-      'Session.free': () => held.free(),
-      'Session.masterKey': () => held.masterKey,
-      'Session.toDER': () => held.toDER(),
-      'Session.upRef': () => held.upRef(),
-      SSL_SESSION_up_ref: () => a.SSL_SESSION_up_ref(held),
-      SSL_SESSION_free: () => a.SSL_SESSION_free(held),
+      'Session.free': () => kept.free(),
+      'Session.masterKey': () => kept.masterKey,
+      'Session.toDER': () => kept.toDER(),
+      'Session.upRef': () => kept.upRef(),
+      SSL_SESSION_up_ref: () => a.SSL_SESSION_up_ref(kept),
+      SSL_SESSION_free: () => a.SSL_SESSION_free(kept),
       'view read': () => view?.id,
       RAND_bytes: () => a.RAND_bytes(8),
       RAND_status: () => a.RAND_status(),
@@ -354,8 +354,8 @@ describe('a trap', () => {
       'Connection.free': () => pair.client.free(),
       'ledger.live': () => a.ledger.live(),
       'ledger.events': () => a.ledger.events(),
-      'ledger.holders': () => a.ledger.holders(held),
-      'ledger.history': () => a.ledger.history(held),
+      'ledger.holders': () => a.ledger.holders(kept),
+      'ledger.history': () => a.ledger.history(kept),
       'ledger.heapBytes': () => a.ledger.heapBytes(),
       'ledger.assertNoLeaks': () => a.ledger.assertNoLeaks(),
     };
@@ -368,7 +368,7 @@ describe('a trap', () => {
     const bp = b.connectInMemory(bc.client, bc.server, { hostname: HOSTNAME });
     bp.client.write('still here');
     expect(new TextDecoder().decode(bp.pump().toServer)).toBe('still here');
-    expect(attempt(() => b.SSL_SESSION_free(held))).toBe('ForeignObjectError');
+    expect(attempt(() => b.SSL_SESSION_free(kept))).toBe('ForeignObjectError');
     bp.free();
     bc.server.free();
     bc.client.free();

@@ -82,10 +82,10 @@ interface PassOptions {
   onProgress?: (stats: PassStats) => void;
 }
 
-/** A handle and the references JS holds through it (the model). */
-interface Held {
+/** A handle and the references it holds (the model). */
+interface ModelHandle {
   s: Session;
-  held: number;
+  references: number;
 }
 
 interface SoakPair {
@@ -119,7 +119,7 @@ function pass(
     argumentRefused: 0,
     unexpected: [],
   };
-  const handles: Held[] = []; // the model of what JS holds through each handle
+  const handles: ModelHandle[] = []; // the model of what JS holds through each handle
   const freed: Session[] = []; // handles whose references are all released
   const views: { v: SessionView; pair: InMemoryPair }[] = []; // borrowed views and where from
   const livePairs: InMemoryPair[] = [];
@@ -129,7 +129,7 @@ function pass(
   deadContext.free();
 
   const keep = (s: Session): void => {
-    handles.push({ s, held: 1 });
+    handles.push({ s, references: 1 });
   };
   const pairs = wireContexts(ossl, identity, { sessionCacheSize: 64 }).map(({ protocol, tickets, server, client }) => {
     const entry: SoakPair = { protocol, tickets, server, client, resumable: [] };
@@ -175,11 +175,11 @@ function pass(
     }
   };
 
-  const releaseOne = (h: Held): void => {
+  const releaseOne = (h: ModelHandle): void => {
     if (r.chance(0.5)) h.s.free();
     else ossl.SSL_SESSION_free(h.s);
-    h.held--;
-    if (h.held === 0) {
+    h.references--;
+    if (h.references === 0) {
       const i = handles.indexOf(h);
       handles[i] = handles[handles.length - 1];
       handles.pop();
@@ -222,7 +222,7 @@ function pass(
       ledger: 1,
     });
     // Every kind but new, d2i, pem, view, viewRead, viewUpRef and ledger has a weight only when a handle exists.
-    const h = (handles.length ? r.pick(handles) : null) as Held;
+    const h = (handles.length ? r.pick(handles) : null) as ModelHandle;
     switch (kind) {
       case 'new':
         return op(kind, () => keep(ossl.SSL_SESSION_new()));
@@ -236,7 +236,7 @@ function pass(
         return op(kind, () => keep(h.s.upRef()));
       case 'upRefInto':
         return op(kind, () => {
-          if (ossl.SSL_SESSION_up_ref(h.s) === 1) h.held++;
+          if (ossl.SSL_SESSION_up_ref(h.s) === 1) h.references++;
         });
       case 'free':
         return op(kind, () => releaseOne(h));
@@ -436,7 +436,7 @@ function pass(
 
   if (!ossl.failed) {
     for (const pair of livePairs) retirePair(pair, false);
-    for (const h of handles) while (h.held-- > 0) h.s.free();
+    for (const h of handles) while (h.references-- > 0) h.s.free();
     for (const p of pairs) {
       p.server.free();
       p.client.free();
