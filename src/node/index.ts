@@ -43,8 +43,7 @@ export class TLSStream extends Duplex {
     readonly socket: Duplex,
   ) {
     super({ allowHalfOpen: false });
-    this.#engine = new TLSEngine(connection);
-    this.#engine.sessionListener = (handle) => this.emit('session', handle);
+    this.#engine = new TLSEngine(connection, (handle) => this.emit('session', handle));
     // Both sides closed: once nothing unread is buffered, the Duplex is done too (autoDestroy covers
     // a consumed readable; one nobody reads would otherwise stay open).
     this.#engine.closed.then(

@@ -55,7 +55,14 @@ export class TLSEngine {
   /** Resolves when the stream closed cleanly and everything is released; rejects with the failure. */
   readonly closed: Promise<void>;
 
-  constructor(readonly connection: Connection) {
+  /** Called with each session as it arrives (a handle the stream still owns: upRef() it to keep one). */
+  readonly #onSession: ((session: Session) => void) | null;
+
+  constructor(
+    readonly connection: Connection,
+    onSession: ((session: Session) => void) | null = null,
+  ) {
+    this.#onSession = onSession;
     this.secure = new Promise((resolve, reject) => {
       this.resolveSecure = resolve;
       this.rejectSecure = reject;
@@ -74,13 +81,10 @@ export class TLSEngine {
       const handle = this.received[this.received.length - 1];
       queueMicrotask(() => {
         this.wakeSessionWaiters();
-        this.sessionListener?.(handle);
+        this.#onSession?.(handle);
       });
     });
   }
-
-  /** Called with each session as it arrives (a handle the stream still owns: upRef() it to keep one). */
-  sessionListener: ((session: Session) => void) | null = null;
 
   /** Attaches both sides and starts the handshake (a client sends its ClientHello now). */
   start(lower: Lower, upper: Upper, earlyData?: Uint8Array): Promise<void> {

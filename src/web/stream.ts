@@ -180,8 +180,7 @@ export async function connect(given: ConnectOptions): Promise<TLSStream> {
   } finally {
     stored?.free(); // the connection took its own reference (SSL_set_session)
   }
-  const engine = new TLSEngine(connection);
-  if (store) engine.sessionListener = (s) => void store.sessions.keep(store.key, s).catch(() => {});
+  const engine = new TLSEngine(connection, store ? (s) => void store.sessions.keep(store.key, s).catch(() => {}) : null);
   const early = options.earlyData === undefined ? undefined : plainBytes(options.earlyData);
   const stream = new TLSStream(engine, transport, early);
   await engine.secure;
