@@ -74,6 +74,16 @@ export function cString(v: unknown, what: string, maxBytes = Number.MAX_SAFE_INT
   if (apply(strIndexOf, v, ['\0']) !== -1) {
     throw new InvalidArgumentError(`${what}: the string contains NUL (U+0000), which C would read as its end`);
   }
+  return utf8(v, what, maxBytes);
+}
+
+/**
+ * A string's UTF-8 bytes, for data that travels with its length (plaintext a stream sends): NUL
+ * is a byte like any other, but a lone surrogate, which has no UTF-8, is refused rather than sent
+ * as U+FFFD.
+ */
+export function utf8(v: unknown, what: string, maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
+  if (typeof v !== 'string') throw new TypeError(`${what}: expected a string, got ${describe(v)}`);
   const wellFormed = strIsWellFormed ? apply(strIsWellFormed, v, []) : !apply(regexTest, LONE_SURROGATE, [v]);
   if (!wellFormed) {
     throw new InvalidArgumentError(`${what}: the string contains a lone surrogate, which has no UTF-8 encoding`);

@@ -5,8 +5,8 @@
  */
 import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
-import { record } from '../core/convert.js';
-import { InvalidArgumentError, OpenSSLWasmError, TransportError } from '../errors.js';
+import { describe, integer, record, text } from '../core/convert.js';
+import { InvalidArgumentError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
 import type { Context } from '../tls/context.js';
@@ -78,10 +78,22 @@ export class TLSStream extends Duplex {
   async start(): Promise<this> {
     const engine = this.#engine;
     const socket = this.socket;
-    socket.on('data', (chunk: Buffer) => engine.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-    socket.on('end', () => engine.receiveEnd());
-    socket.on('error', (error: Error) => engine.transportFailed(new TransportError(`socket error: ${error.message}`, error)));
-    socket.on('close', () => engine.transportClosed());
+    try {
+      socket.on('data', (chunk: unknown) => {
+        // A stream in object mode or with an encoding set hands over other things than bytes.
+        if (!(chunk instanceof Uint8Array)) {
+          return engine.transportFailed(new TransportError(`the socket gave ${describe(chunk)}, not bytes (Buffer)`));
+        }
+        engine.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      });
+      socket.on('end', () => engine.receiveEnd());
+      socket.on('error', (error: Error) => engine.transportFailed(new TransportError(`socket error: ${error.message}`, error)));
+      socket.on('close', () => engine.transportClosed());
+    } catch (error) {
+      // A stream that cannot be listened to: the connection is released, not left behind.
+      engine.destroy(error);
+      throw error;
+    }
     await engine.start(socketLower(socket), {
       push: (bytes) => this.push(bytes),
       end: () => this.push(null),
@@ -144,7 +156,13 @@ function socketLower(socket: Duplex): Lower {
   };
 }
 
-/** A WebAssembly TLS client over TCP (or the given stream). Resolves once the handshake completes. */
+/** A port to dial: 1 to 65535. */
+const PORT = { name: 'a port number from 1 to 65535', min: 1, max: 65535 };
+
+/**
+ * A WebAssembly TLS client over TCP (or the given stream). Resolves once the handshake completes.
+ * Everything that can be refused is refused before a socket is opened or a connection made.
+ */
 export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
   // Read once, own properties only (a polluted Object.prototype.socket is no one's socket).
   const options = record(given, 'connectTLS: options', [
@@ -155,26 +173,28 @@ export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
     'servername',
     'alpn',
     'socket',
-  ]) as unknown as ConnectTLSOptions;
-  const { context } = options;
-  if (context.role !== 'client') throw new OpenSSLWasmError('connectTLS needs a client context');
-  const servername = options.servername ?? (isIP(options.host) ? undefined : options.host);
+  ]) as Partial<ConnectTLSOptions>;
+  const { context } = options as ConnectTLSOptions;
+  if (context?.role !== 'client') throw new InvalidArgumentError('connectTLS: needs a client context (createContext({ role: "client" }))');
+  const ownSocket = options.socket === undefined ? undefined : duplex(options.socket, 'connectTLS: options.socket');
+  // Without a socket of its own, it dials host:port; with one, host only names the server.
+  const host = options.host === undefined && ownSocket ? undefined : text(options.host, 'connectTLS: options.host');
+  const port = ownSocket && options.port === undefined ? undefined : integer(options.port, PORT, 'connectTLS: options.port');
+  const servername = options.servername ?? (host === undefined || isIP(host) ? undefined : host);
   if (context.verifies && servername === undefined) {
     throw new InvalidArgumentError(
-      `connectTLS: the context verifies the server, so give \`servername\`: the name its certificate must carry (${options.host} is an address)`,
+      `connectTLS: the context verifies the server, so give \`servername\`: the name its certificate must carry (${host ?? 'the socket'} is not a name)`,
     );
   }
   const socket =
-    options.socket ??
+    ownSocket ??
     (await new Promise<Duplex>((resolve, reject) => {
-      const s = netConnect({ host: options.host, port: options.port });
+      const s = netConnect({ host, port: port as number });
       s.once('connect', () => {
         s.off('error', reject);
         resolve(s);
       });
-      s.once('error', (error) =>
-        reject(new TransportError(`could not connect to ${options.host}:${options.port}: ${error.message}`, error)),
-      );
+      s.once('error', (error) => reject(new TransportError(`could not connect to ${host}:${port}: ${error.message}`, error)));
     }));
   let connection: Connection;
   try {
@@ -192,15 +212,22 @@ export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
 
 /** A WebAssembly TLS server on an accepted socket. Resolves once the handshake completes. */
 export async function acceptTLS(socket: Duplex, context: Context): Promise<TLSStream> {
-  if (context.role !== 'server') throw new OpenSSLWasmError('acceptTLS needs a server context');
+  const stream = duplex(socket, 'acceptTLS: socket');
+  if (context?.role !== 'server') throw new InvalidArgumentError('acceptTLS: needs a server context (createContext({ role: "server" }))');
   let connection: Connection;
   try {
     connection = context.newConnection();
   } catch (error) {
-    socket.destroy();
+    stream.destroy();
     throw error;
   }
-  return new TLSStream(connection, socket).start();
+  return new TLSStream(connection, stream).start();
+}
+
+/** A Node stream to run TLS over: anything else is refused before a connection exists to leak. */
+function duplex(v: unknown, what: string): Duplex {
+  if (!(v instanceof Duplex)) throw new TypeError(`${what}: expected a connected Duplex stream (a net.Socket), got ${describe(v)}`);
+  return v;
 }
 
 function isIP(host: string): boolean {

@@ -3,13 +3,13 @@
  * socket, a WebSocket tunnel (web/websocket.ts), Bun and Node sockets through their adapters.
  * The plaintext side is a Web Streams pair too. All pumping is the shared TLSEngine's.
  */
-import { record } from '../core/convert.js';
+import { bytes, describe, plain, record, text, utf8 } from '../core/convert.js';
 import { InvalidArgumentError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
 import type { Context } from '../tls/context.js';
 import { type Lower, TLSEngine } from './engine.js';
-import type { StoredSessions } from './session-store.js';
+import { StoredSessions } from './session-store.js';
 
 /** A bidirectional byte stream: what `Deno.connect`, `cloudflare:sockets` connect() and the adapters give. */
 export interface ByteTransport {
@@ -76,7 +76,17 @@ export class TLSStream {
       { highWaterMark: 4, size: () => 1 },
     );
     this.writable = new WritableStream<Uint8Array>({
-      write: (chunk) => engine.write(plainBytes(chunk)),
+      write: (chunk) => {
+        let plain: Uint8Array;
+        try {
+          plain = chunkBytes(chunk, 'TLSStream.writable: chunk');
+        } catch (error) {
+          // A refused chunk errors the writable (Web Streams' rule): the stream fails and releases everything.
+          engine.destroy(error);
+          throw error;
+        }
+        return engine.write(plain);
+      },
       close: () => engine.end(),
       abort: (reason) => engine.destroy(reason ?? new TransportError('the plaintext writable was aborted')),
     });
@@ -145,7 +155,11 @@ export class TLSStream {
   }
 }
 
-/** Starts a TLS client over `transport`; resolves once the handshake completed. */
+/**
+ * Starts a TLS client over `transport`; resolves once the handshake completed. The options are
+ * converted first (the gate's order): everything that can be refused is refused before the
+ * connection exists, and once it exists, any failure releases it (and the transport).
+ */
 export async function connect(given: ConnectOptions): Promise<TLSStream> {
   // Read once, own properties only: a name checked below is the name the connection verifies.
   const options = record(given, 'connect: options', [
@@ -157,19 +171,22 @@ export async function connect(given: ConnectOptions): Promise<TLSStream> {
     'store',
     'earlyData',
   ]) as Partial<ConnectOptions>;
-  const { context, transport } = options as ConnectOptions;
-  checkTransport(transport, 'connect');
+  const transport = transportOf(options.transport, 'connect');
+  const { context } = options as ConnectOptions;
   if (context?.role !== 'client') throw new InvalidArgumentError('connect: needs a client context (createContext({ role: "client" }))');
   if (context.verifies && options.servername === undefined) {
     throw new InvalidArgumentError(
       'connect: the context verifies the server, so give `servername`: the name its certificate must carry (also sent as SNI)',
     );
   }
-  const { store } = options;
+  const early = options.earlyData === undefined ? undefined : chunkBytes(options.earlyData, 'connect: options.earlyData');
+  const store = options.store === undefined ? undefined : storeOf(options.store);
   const stored = store && options.session === undefined ? await store.sessions.take(store.key) : null;
   const session = options.session ?? stored ?? undefined;
   let connection: Connection;
   try {
+    // The store's code ran during the await: the transport may have been taken meanwhile.
+    unlocked(transport, 'connect');
     connection = newConnectionOrRelease(transport, () =>
       context.newConnection({
         ...(options.servername !== undefined ? { hostname: options.servername } : {}),
@@ -181,49 +198,90 @@ export async function connect(given: ConnectOptions): Promise<TLSStream> {
     stored?.free(); // the connection took its own reference (SSL_set_session)
   }
   const engine = new TLSEngine(connection, store ? (s) => void store.sessions.keep(store.key, s).catch(() => {}) : null);
-  const early = options.earlyData === undefined ? undefined : plainBytes(options.earlyData);
-  const stream = new TLSStream(engine, transport, early);
+  const stream = streamOrRelease(engine, transport, early);
   await engine.secure;
   return stream;
 }
 
 /** Starts a TLS server over an accepted `transport`; resolves once the handshake completed. */
 export async function accept(given: AcceptOptions): Promise<TLSStream> {
-  const { context, transport } = record(given, 'accept: options', ['context', 'transport']) as Partial<AcceptOptions> as AcceptOptions;
-  checkTransport(transport, 'accept');
+  const options = record(given, 'accept: options', ['context', 'transport']) as Partial<AcceptOptions>;
+  const transport = transportOf(options.transport, 'accept');
+  const { context } = options as AcceptOptions;
   if (context?.role !== 'server') throw new InvalidArgumentError('accept: needs a server context (createContext({ role: "server" }))');
   const connection = newConnectionOrRelease(transport, () => context.newConnection());
-  const stream = new TLSStream(new TLSEngine(connection), transport);
+  const stream = streamOrRelease(new TLSEngine(connection), transport);
   await stream.engine.secure;
   return stream;
 }
 
-function checkTransport(transport: ByteTransport, op: string): void {
-  if (
-    typeof transport !== 'object' ||
-    transport === null ||
-    !(transport.readable instanceof ReadableStream) ||
-    !(transport.writable instanceof WritableStream)
-  ) {
+/**
+ * The transport's two streams, each read once (a getter runs here, never again later) and checked.
+ * Inherited properties count: a Deno TcpConn's and a Workers socket's streams are prototype getters.
+ */
+function transportOf(v: unknown, op: string): ByteTransport {
+  if (typeof v !== 'object' || v === null) {
     throw new InvalidArgumentError(`${op}: transport must be { readable: ReadableStream, writable: WritableStream }`);
   }
+  const { readable, writable } = v as Partial<ByteTransport>;
+  if (!(readable instanceof ReadableStream) || !(writable instanceof WritableStream)) {
+    throw new InvalidArgumentError(`${op}: transport must be { readable: ReadableStream, writable: WritableStream }`);
+  }
+  const transport = plain({ readable, writable });
+  unlocked(transport, op);
+  return transport;
+}
+
+function unlocked(transport: ByteTransport, op: string): void {
   if (transport.readable.locked || transport.writable.locked) throw new InvalidArgumentError(`${op}: the transport's streams are locked`);
+}
+
+/** `store`, read once: the StoredSessions and the key (a checked string) used both to take and to keep. */
+function storeOf(v: unknown): { sessions: StoredSessions; key: string } {
+  const o = record(v, 'connect: options.store', ['sessions', 'key']);
+  if (!(o.sessions instanceof StoredSessions)) {
+    throw new TypeError(`connect: options.store.sessions: expected a StoredSessions, got ${describe(o.sessions)}`);
+  }
+  return plain({ sessions: o.sessions, key: text(o.key, 'connect: options.store.key') });
 }
 
 function newConnectionOrRelease(transport: ByteTransport, make: () => Connection): Connection {
   try {
     return make();
   } catch (error) {
-    transport.readable.cancel().catch(() => {});
-    transport.writable.abort().catch(() => {});
+    release(transport);
     throw error;
   }
+}
+
+/** The stream over a connection that exists now: if it cannot start, the connection and the transport are released. */
+function streamOrRelease(engine: TLSEngine, transport: ByteTransport, early?: Uint8Array): TLSStream {
+  try {
+    return new TLSStream(engine, transport, early);
+  } catch (error) {
+    engine.destroy(error);
+    release(transport);
+    throw error;
+  }
+}
+
+function release(transport: ByteTransport): void {
+  try {
+    transport.readable.cancel().catch(() => {});
+    transport.writable.abort().catch(() => {});
+  } catch {}
 }
 
 /** The engine's transport side over a Web Streams pair: one read loop, writes through one writer. */
 function webLower(transport: ByteTransport, engine: TLSEngine): Lower {
   const reader = transport.readable.getReader();
-  const writer = transport.writable.getWriter();
+  let writer: WritableStreamDefaultWriter<Uint8Array>;
+  try {
+    writer = transport.writable.getWriter();
+  } catch (error) {
+    reader.releaseLock();
+    throw error;
+  }
   let paused = false;
   let wake: (() => void) | null = null;
   let aborted = false;
@@ -239,7 +297,7 @@ function webLower(transport: ByteTransport, engine: TLSEngine): Lower {
           engine.receiveEnd();
           return;
         }
-        engine.receive(plainBytes(value));
+        engine.receive(bytes(value, 'transport chunk'));
       }
     } catch (error) {
       if (aborted) return;
@@ -280,11 +338,11 @@ function webLower(transport: ByteTransport, engine: TLSEngine): Lower {
   };
 }
 
-/** A plaintext or transport chunk as a Uint8Array (other views and ArrayBuffers are copied). */
-function plainBytes(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk.slice(0));
-  if (typeof chunk === 'string') return new TextEncoder().encode(chunk);
-  throw new InvalidArgumentError('TLSStream: chunks must be Uint8Array, ArrayBuffer or string');
+/**
+ * A plaintext or transport chunk as a Uint8Array of its own, copied now through the gate's
+ * converters (a lying length, a Proxy or a later detach cannot change what is sent); a string is
+ * its UTF-8, refused when it has a lone surrogate.
+ */
+function chunkBytes(chunk: unknown, what: string): Uint8Array {
+  return typeof chunk === 'string' ? utf8(chunk, what) : bytes(chunk, what);
 }
