@@ -9,7 +9,7 @@
 
 import { EXPORT_NAMES, type Exports, FFI } from './binding/abi.js';
 import { Binding, type HostCallbacks, hostTable } from './binding/binding.js';
-import { boolean, bytes, callable, describe, integer, plain, record, text } from './core/convert.js';
+import { boolean, bytes, callable, integer, plain, record, url } from './core/convert.js';
 import { EntropyUnavailableError, OpenSSLWasmError } from './errors.js';
 import type { LeakInfo } from './ledger/objects.js';
 import createOpenSSLModule from './openssl.mjs';
@@ -84,24 +84,11 @@ export function loadOptions(v: unknown): LoadOptions {
     out.wasmModule = o.wasmModule as WasmModule;
   }
   if (o.wasmBinary !== undefined) out.wasmBinary = bytes(o.wasmBinary, what('wasmBinary'));
-  if (o.wasmUrl !== undefined) out.wasmUrl = urlOption(o.wasmUrl, what('wasmUrl')) as string | WasmUrl;
+  if (o.wasmUrl !== undefined) out.wasmUrl = url(o.wasmUrl, what('wasmUrl')) as string | WasmUrl;
   if (o.onProgress !== undefined) out.onProgress = callable(o.onProgress, what('onProgress')) as LoadOptions['onProgress'];
   if (o.maxMemory !== undefined) out.maxMemory = integer(o.maxMemory, MEMORY_BYTES, what('maxMemory'));
   if (o.onLeak !== undefined) out.onLeak = callable(o.onLeak, what('onLeak')) as LoadOptions['onLeak'];
   return out;
-}
-
-const urlHref = typeof URL === 'function' ? Object.getOwnPropertyDescriptor(URL.prototype, 'href')?.get : undefined;
-
-/** A wasmUrl: a checked string, or a fresh copy of a URL read through the intrinsic href (a subclass's getters never run later). */
-function urlOption(v: unknown, what: string): string | URL {
-  if (typeof v === 'string') return text(v, what);
-  if (v instanceof URL && urlHref) {
-    try {
-      return new URL(Reflect.apply(urlHref, v, []) as string);
-    } catch {}
-  }
-  throw new TypeError(`${what}: expected a string or a URL, got ${describe(v)}`);
 }
 
 const WASM_PAGE = 65536;

@@ -106,6 +106,22 @@ export function text(v: unknown, what: string, maxBytes?: number): string {
   return v as string;
 }
 
+const urlHref = typeof URL === 'function' ? getOwnDescriptor(URL.prototype, 'href')?.get : undefined;
+
+/**
+ * A URL option: a checked string, or a fresh copy of a URL read through the intrinsic href (a
+ * subclass's getters never run later). Anything else, a look-alike with toString included, is a TypeError.
+ */
+export function url(v: unknown, what: string): string | URL {
+  if (typeof v === 'string') return text(v, what);
+  if (v instanceof URL && urlHref) {
+    try {
+      return new URL(apply(urlHref, v, []) as string);
+    } catch {}
+  }
+  throw new TypeError(`${what}: expected a string or a URL, got ${describe(v)}`);
+}
+
 // ---- numbers -------------------------------------------------------------------------------------
 
 /** A declared number kind: what C stores, hence which values survive the trip unchanged. */
@@ -149,6 +165,10 @@ export const NUMBER_KINDS = {
   randLength: { name: 'a whole number of bytes from 0 to 16777216', min: 0, max: 1 << 24 },
   /** Days of certificate validity. */
   days: { name: 'a whole number of days from 1 to 36500', min: 1, max: 36500 },
+  /** A TCP port to dial. */
+  port: { name: 'a port number from 1 to 65535', min: 1, max: 65535 },
+  /** A bound on something counted (tunnels, bytes buffered, milliseconds idle): at least 1, since 0 or NaN would mean none or, compared, no bound. */
+  bound: { name: 'a whole number from 1 to 2147483647', min: 1, max: 0x7fffffff },
   /** Round limits of the in-memory pump. */
   rounds: { name: 'a whole number of rounds from 1 to 100000', min: 1, max: 100_000 },
 } as const satisfies Record<string, NumberKind>;

@@ -11,7 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { integer, list, record, text } from '../core/convert.js';
+import { integer, list, NUMBER_KINDS, record, text } from '../core/convert.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export interface BridgeOptions {
@@ -62,8 +62,6 @@ export function destination(text: string, lowestPort = 1): string {
 const BRIDGE_OPTIONS = ['host', 'port', 'allow', 'maxTunnels', 'maxTunnelsPerClient', 'maxBuffered', 'idleTimeoutMs'] as const;
 /** A port to listen on: 0 (any free port) to 65535. */
 const LISTEN_PORT = { name: 'a port number from 0 to 65535', min: 0, max: 65535 };
-/** Limits: at least 1 (a limit of 0 or NaN would mean "no tunnel" or, compared, "no limit"). */
-const LIMIT = { name: 'a whole number from 1 to 2147483647', min: 1, max: 0x7fffffff };
 
 /**
  * Starts a bridge; resolves once it listens. Options are read once, own properties only, and every
@@ -76,7 +74,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const allow = new Set(list(o.allow, 'startBridge: allow', (v, what) => destination(text(v, what))));
   if (allow.size === 0) throw new InvalidArgumentError('bridge: give at least one allowed destination (--allow host:port)');
   const limit = (key: (typeof BRIDGE_OPTIONS)[number], fallback: number): number =>
-    o[key] === undefined ? fallback : integer(o[key], LIMIT, `startBridge: ${key}`);
+    o[key] === undefined ? fallback : integer(o[key], NUMBER_KINDS.bound, `startBridge: ${key}`);
   const maxTunnels = limit('maxTunnels', 256);
   const maxPerClient = limit('maxTunnelsPerClient', 64);
   const maxBuffered = limit('maxBuffered', 1 << 20);

@@ -5,7 +5,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
-import { describe, integer, record, text } from '../core/convert.js';
+import { describe, integer, NUMBER_KINDS, record, text } from '../core/convert.js';
 import { InvalidArgumentError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
@@ -156,9 +156,6 @@ function socketLower(socket: Duplex): Lower {
   };
 }
 
-/** A port to dial: 1 to 65535. */
-const PORT = { name: 'a port number from 1 to 65535', min: 1, max: 65535 };
-
 /**
  * A WebAssembly TLS client over TCP (or the given stream). Resolves once the handshake completes.
  * Everything that can be refused is refused before a socket is opened or a connection made.
@@ -179,7 +176,7 @@ export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
   const ownSocket = options.socket === undefined ? undefined : duplex(options.socket, 'connectTLS: options.socket');
   // Without a socket of its own, it dials host:port; with one, host only names the server.
   const host = options.host === undefined && ownSocket ? undefined : text(options.host, 'connectTLS: options.host');
-  const port = ownSocket && options.port === undefined ? undefined : integer(options.port, PORT, 'connectTLS: options.port');
+  const port = ownSocket && options.port === undefined ? undefined : integer(options.port, NUMBER_KINDS.port, 'connectTLS: options.port');
   const servername = options.servername ?? (host === undefined || isIP(host) ? undefined : host);
   if (context.verifies && servername === undefined) {
     throw new InvalidArgumentError(

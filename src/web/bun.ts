@@ -3,6 +3,7 @@
  * data handler feeds a ReadableStream, and writes that Bun takes only in part wait for its drain
  * handler (back-pressure). Only this file knows Bun's socket API.
  */
+import { integer, NUMBER_KINDS, plain, record, text } from '../core/convert.js';
 import { TransportError } from '../errors.js';
 import type { ByteTransport } from './stream.js';
 
@@ -31,7 +32,13 @@ interface BunLike {
 }
 
 /** Opens a TCP connection with Bun.connect and gives it as { readable, writable }. */
-export async function bunConnect(options: { hostname: string; port: number }): Promise<ByteTransport> {
+export async function bunConnect(given: { hostname: string; port: number }): Promise<ByteTransport> {
+  // Read once, own properties, each of its kind: nothing else is handed to Bun.connect.
+  const o = record(given, 'bunConnect: options', ['hostname', 'port']);
+  const options = plain({
+    hostname: text(o.hostname, 'bunConnect: options.hostname'),
+    port: integer(o.port, NUMBER_KINDS.port, 'bunConnect: options.port'),
+  });
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (!bun) throw new TransportError('bunConnect: Bun.connect is not available in this runtime');
   let input!: ReadableStreamDefaultController<Uint8Array>;

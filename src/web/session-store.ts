@@ -9,8 +9,9 @@
  * reads the store can resume as you and, for TLS 1.2, decrypt the traffic of the sessions resumed
  * from it. Keep stores where you would keep a password.
  */
-import type { OpenSSL } from '../openssl.js';
-import type { Session } from '../session/session.js';
+import { boolean, bytes, describe, integer, NUMBER_KINDS, record, text } from '../core/convert.js';
+import { OpenSSL } from '../openssl.js';
+import { Session, SessionView } from '../session/session.js';
 
 export interface StoredSession {
   /** i2d_SSL_SESSION of the session. */
@@ -41,7 +42,7 @@ export class MemorySessionStore implements SessionStore {
     return s && { ...s, der: s.der.slice() };
   }
   put(key: string, session: StoredSession): void {
-    this.#entries.set(key, { ...session, der: session.der.slice() });
+    this.#entries.set(text(key, 'MemorySessionStore.put: key'), storedSession(session, 'MemorySessionStore.put: session'));
   }
   delete(key: string): void {
     this.#entries.delete(key);
@@ -51,35 +52,63 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
+/** An entry as a store may keep it: its own copy of the DER, a number of seconds, a boolean. */
+function storedSession(v: unknown, what: string): StoredSession {
+  const o = record(v, what, ['der', 'expires', 'singleUse']);
+  if (typeof o.expires !== 'number') throw new TypeError(`${what}.expires: expected seconds since the epoch, got ${describe(o.expires)}`);
+  return { der: bytes(o.der, `${what}.der`), expires: o.expires, singleUse: boolean(o.singleUse, `${what}.singleUse`) };
+}
+
 /** The resumption rules over a store, for one OpenSSL instance (which decodes what it reads). */
 export class StoredSessions {
-  constructor(
-    readonly ossl: OpenSSL,
-    readonly store: SessionStore,
-  ) {}
+  readonly ossl: OpenSSL;
+  readonly store: SessionStore;
+
+  constructor(ossl: OpenSSL, store: SessionStore) {
+    if (!(ossl instanceof OpenSSL))
+      throw new TypeError(`StoredSessions: expected an OpenSSL instance (await loadOpenSSL()), got ${describe(ossl)}`);
+    if (
+      typeof store !== 'object' ||
+      store === null ||
+      ['get', 'put', 'delete'].some((m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function')
+    ) {
+      throw new TypeError('StoredSessions: expected a SessionStore (an object with get, put and delete)');
+    }
+    this.ossl = ossl;
+    this.store = store;
+  }
 
   /**
    * The session to offer for `key`, as a handle you own, or null. Expired entries, and entries
    * that no longer decode, are deleted; a single-use ticket is deleted as it is taken.
    */
-  async take(key: string, now = Date.now() / 1000): Promise<Session | null> {
-    const entry = await this.store.get(key);
+  async take(key: string, now: number = Math.floor(Date.now() / 1000)): Promise<Session | null> {
+    // Checked first: a NaN or string `now` would make every entry look expired, and delete it.
+    const k = text(key, 'StoredSessions.take: key');
+    const at = integer(now, NUMBER_KINDS.sessionTime, 'StoredSessions.take: now');
+    const entry = await this.store.get(k);
     if (!entry) return null;
-    if (!(entry.der instanceof Uint8Array) || !(entry.expires > now) || entry.singleUse) await this.store.delete(key);
-    if (!(entry.der instanceof Uint8Array) || !(entry.expires > now)) return null;
+    const { der, expires, singleUse } = entry;
+    const usable = der instanceof Uint8Array && expires > at;
+    if (!usable || singleUse) await this.store.delete(k);
+    if (!usable) return null;
     try {
-      return this.ossl.d2i_SSL_SESSION(entry.der);
+      return this.ossl.d2i_SSL_SESSION(der);
     } catch {
-      await this.store.delete(key);
+      await this.store.delete(k);
       return null;
     }
   }
 
   /** Stores `session` (serialized; the handle stays yours) unless it cannot be resumed. */
   async keep(key: string, session: Session): Promise<void> {
+    const k = text(key, 'StoredSessions.keep: key');
+    if (!((session as unknown) instanceof Session || (session as unknown) instanceof SessionView)) {
+      throw new TypeError(`StoredSessions.keep: expected a Session, got ${describe(session)}`);
+    }
     if (!session.isResumable) return;
     const lifetime = session.ticketLifetimeHint > 0 ? Math.min(session.timeout, session.ticketLifetimeHint) : session.timeout;
-    await this.store.put(key, {
+    await this.store.put(k, {
       der: session.toDER(),
       expires: session.time + lifetime,
       singleUse: session.protocolVersion === 0x0304,

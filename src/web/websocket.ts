@@ -3,7 +3,7 @@
  * itself and the bridge (openssl-session-wasm bridge, node/bridge.ts) relays the ciphertext to
  * one allow-listed host:port. `url` is the bridge's, with the destination: ws://127.0.0.1:8080/?to=example.com:443.
  */
-import { record } from '../core/convert.js';
+import { callable, url as checkedUrl, integer, NUMBER_KINDS, record } from '../core/convert.js';
 import { TransportError } from '../errors.js';
 import type { ByteTransport } from './stream.js';
 
@@ -27,13 +27,19 @@ export interface WebSocketTransportOptions {
 
 /** Opens a tunnel through a bridge; resolves once the WebSocket is open. */
 export async function websocketTransport(url: string | URL, given: WebSocketTransportOptions = {}): Promise<ByteTransport> {
+  const address = String(checkedUrl(url, 'websocketTransport: url'));
   // Own properties, read once: a polluted Object.prototype.WebSocket is no one's WebSocket class.
-  const options = record(given, 'websocketTransport: options', ['WebSocket', 'maxBuffered']) as WebSocketTransportOptions;
+  const options = record(given, 'websocketTransport: options', ['WebSocket', 'maxBuffered']);
+  const ownSocket = options.WebSocket === undefined ? undefined : callable(options.WebSocket, 'websocketTransport: options.WebSocket');
   // The runtime's own global too: globalThis inherits from Object.prototype as well.
-  const Socket = (options.WebSocket ?? record(globalThis, 'globalThis', ['WebSocket']).WebSocket) as SocketConstructor | undefined;
+  const Socket = (ownSocket ?? record(globalThis, 'globalThis', ['WebSocket']).WebSocket) as SocketConstructor | undefined;
   if (!Socket) throw new TransportError('websocketTransport: no WebSocket in this runtime (pass options.WebSocket)');
-  const maxBuffered = options.maxBuffered ?? 1 << 20;
-  const ws = new Socket(String(url));
+  // A bound that NaN, 0 or a string would lift (a comparison with NaN is always false).
+  const maxBuffered =
+    options.maxBuffered === undefined
+      ? 1 << 20
+      : integer(options.maxBuffered, NUMBER_KINDS.bound, 'websocketTransport: options.maxBuffered');
+  const ws = new Socket(address);
   ws.binaryType = 'arraybuffer';
   let input!: ReadableStreamDefaultController<Uint8Array>;
   let done = false;
@@ -56,7 +62,7 @@ export async function websocketTransport(url: string | URL, given: WebSocketTran
       }
     });
     ws.addEventListener('close', (e) => reject(new TransportError(`the bridge refused the tunnel: ${e.code} ${e.reason ?? ''}`.trim())));
-    ws.addEventListener('error', () => reject(new TransportError(`could not open the tunnel ${String(url)}`)));
+    ws.addEventListener('error', () => reject(new TransportError(`could not open the tunnel ${address}`)));
   });
   ws.addEventListener('message', (e) => {
     if (done) return;

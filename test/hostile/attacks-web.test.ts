@@ -6,7 +6,7 @@
 // transport left as it was); every failure after that releases the connection. The peer is the
 // same package's accept() over in-process streams.
 import { describe, expect, it } from 'vitest';
-import { type Context, InvalidArgumentError, type Session, TransportError } from '../../dist/index.js';
+import { type Context, InvalidArgumentError, type OpenSSL, type Session, TransportError } from '../../dist/index.js';
 import * as web from '../../dist/web/index.js';
 import { useInstance } from '../support/instance.js';
 import { HOSTNAME } from '../support/tls.js';
@@ -349,6 +349,207 @@ describe('chunks from the transport and from the caller are copied through the c
         await server.closed.catch(() => {});
         expectNoConnections(w);
       }
+    });
+  });
+});
+
+describe('websocketTransport, bunConnect: options of their kind, refused before anything is opened', () => {
+  /** A WebSocket class that records what it was asked to open, and never opens. */
+  function recorder(): { opened: string[]; Socket: new (url: string) => unknown } {
+    const opened: string[] = [];
+    class Socket {
+      constructor(url: string) {
+        opened.push(url);
+        throw new Error('not opening');
+      }
+    }
+    return { opened, Socket };
+  }
+
+  it('the url is a string or a URL: a number or a look-alike with toString (never run) is a TypeError, NUL or a lone surrogate an InvalidArgumentError', async () => {
+    const { opened, Socket } = recorder();
+    let ran = 0;
+    const lookAlike = {
+      toString() {
+        ran++;
+        return 'ws://127.0.0.1:9/?to=attacker.example:443';
+      },
+    };
+    const cases: [unknown, abstract new (...args: never[]) => Error][] = [
+      [9, TypeError],
+      [lookAlike, TypeError],
+      ['ws://127.0.0.1:9/?to=example.test:443\0', InvalidArgumentError],
+      ['ws://127.0.0.1:9/?to=\uD800', InvalidArgumentError],
+    ];
+    for (const [url, expected] of cases) {
+      await expect(web.websocketTransport(url as string, { WebSocket: Socket as never })).rejects.toBeInstanceOf(expected);
+    }
+    expect(ran).toBe(0);
+    expect(opened).toEqual([]);
+    // A URL is read through the intrinsic href: what is opened is the URL's own text.
+    await expect(web.websocketTransport(new URL('ws://127.0.0.1:9/?to=example.test:443'), { WebSocket: Socket as never })).rejects.toThrow(
+      'not opening',
+    );
+    expect(opened).toEqual(['ws://127.0.0.1:9/?to=example.test:443']);
+  });
+
+  it('WebSocket must be a constructor function and maxBuffered a whole number from 1: NaN, 0, "1", -1 would have lifted the bound', async () => {
+    const { opened, Socket } = recorder();
+    await expect(web.websocketTransport('ws://127.0.0.1:9/', { WebSocket: 'ws' as never })).rejects.toBeInstanceOf(TypeError);
+    const cases: [unknown, abstract new (...args: never[]) => Error][] = [
+      [Number.NaN, InvalidArgumentError],
+      [0, InvalidArgumentError],
+      [-1, InvalidArgumentError],
+      [1.5, InvalidArgumentError],
+      ['1', TypeError],
+    ];
+    for (const [maxBuffered, expected] of cases) {
+      await expect(
+        web.websocketTransport('ws://127.0.0.1:9/', { WebSocket: Socket as never, maxBuffered: maxBuffered as number }),
+      ).rejects.toBeInstanceOf(expected);
+    }
+    expect(opened).toEqual([]);
+  });
+
+  it('bunConnect: hostname a string, port 1-65535, read once; Bun.connect is never called otherwise', async () => {
+    const calls: unknown[] = [];
+    const g = globalThis as { Bun?: unknown };
+    g.Bun = {
+      connect: async (o: unknown) => {
+        calls.push(o);
+        throw new Error('refused');
+      },
+    };
+    try {
+      const cases: [unknown, abstract new (...args: never[]) => Error][] = [
+        [{ hostname: 5, port: 443 }, TypeError],
+        [{ hostname: 'example.test\0.attacker.example', port: 443 }, InvalidArgumentError],
+        [{ hostname: 'example.test', port: '443' }, TypeError],
+        [{ hostname: 'example.test', port: 0 }, InvalidArgumentError],
+        [{ hostname: 'example.test', port: 70000 }, InvalidArgumentError],
+        [{ hostname: 'example.test', port: Number.NaN }, InvalidArgumentError],
+        [undefined, TypeError],
+      ];
+      for (const [options, expected] of cases) {
+        await expect(web.bunConnect(options as never)).rejects.toBeInstanceOf(expected);
+      }
+      expect(calls).toEqual([]);
+      let reads = 0;
+      const options = {
+        get hostname() {
+          reads++;
+          return reads > 1 ? 'attacker.example' : 'example.test';
+        },
+        port: 443,
+      };
+      await expect(web.bunConnect(options)).rejects.toBeInstanceOf(TransportError);
+      expect(reads).toBe(1);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ hostname: 'example.test', port: 443 });
+    } finally {
+      delete g.Bun;
+    }
+  });
+});
+
+describe('StoredSessions and MemorySessionStore check what they are given', () => {
+  it('a StoredSessions needs an OpenSSL instance and a store with get/put/delete', async () => {
+    const ossl = instance();
+    const store = new web.MemorySessionStore();
+    for (const [o, s] of [
+      [{}, store],
+      [ossl, {}],
+      [ossl, { get() {}, put() {} }],
+      [ossl, null],
+    ] as const) {
+      expect(() => new web.StoredSessions(o as OpenSSL, s as web.SessionStore)).toThrow(TypeError);
+    }
+  });
+
+  it('take() with a NaN, fractional or string `now` is refused and deletes nothing (a NaN made every entry look expired, and deleted it)', async () => {
+    await withContexts(async (w) => {
+      const [c, sv] = pipePair();
+      const [client, server] = await handshake(w, c, sv);
+      await client.waitForSessions(1);
+      const memory = new web.MemorySessionStore();
+      const sessions = new web.StoredSessions(w.ossl, memory);
+      const ticket = client.takeSession() as Session;
+      await sessions.keep('k', ticket);
+      ticket.free();
+      await closeBoth(client, server);
+      const cases: [unknown, abstract new (...args: never[]) => Error][] = [
+        [Number.NaN, InvalidArgumentError],
+        [Date.now() / 1000 + 0.5, InvalidArgumentError],
+        [String(Math.floor(Date.now() / 1000)), TypeError],
+        [-1, InvalidArgumentError],
+      ];
+      for (const [now, expected] of cases) {
+        await expect(sessions.take('k', now as number)).rejects.toBeInstanceOf(expected);
+        expect(memory.size).toBe(1);
+      }
+      await expect(sessions.take(7 as unknown as string)).rejects.toBeInstanceOf(TypeError);
+      expect(memory.size).toBe(1);
+      const taken = (await sessions.take('k')) as Session;
+      expect(taken.isResumable).toBe(true);
+      taken.free();
+    });
+  });
+
+  it('keep() takes a session (a look-alike is a TypeError, a freed one a UseAfterFreeError) under a string key; MemorySessionStore.put checks its entry', async () => {
+    const ossl = instance();
+    const memory = new web.MemorySessionStore();
+    const sessions = new web.StoredSessions(ossl, memory);
+    const lookAlike = {
+      isResumable: true,
+      ticketLifetimeHint: 0,
+      timeout: 9e9,
+      time: 0,
+      protocolVersion: 0x0303,
+      toDER: () => new Uint8Array(3),
+    };
+    await expect(sessions.keep('k', lookAlike as never)).rejects.toBeInstanceOf(TypeError);
+    const s = ossl.SSL_SESSION_new();
+    s.free();
+    await expect(sessions.keep('k', s)).rejects.toThrow(/used through|freed|released/);
+    const live = ossl.SSL_SESSION_new();
+    await expect(sessions.keep(5 as unknown as string, live)).rejects.toBeInstanceOf(TypeError);
+    live.free();
+    for (const entry of [
+      { der: 'MIIB', expires: 1, singleUse: false },
+      { der: new Uint8Array(1), expires: '1', singleUse: false },
+      { der: new Uint8Array(1), expires: 1, singleUse: 1 },
+    ]) {
+      expect(() => memory.put('k', entry as never)).toThrow(TypeError);
+    }
+    expect(memory.size).toBe(0);
+  });
+
+  it("a store's entry is read once: a der getter that would hand over other bytes on a second read is not read again", async () => {
+    await withContexts(async (w) => {
+      const [c, sv] = pipePair();
+      const [client, server] = await handshake(w, c, sv);
+      await client.waitForSessions(1);
+      const ticket = client.takeSession() as Session;
+      const der = ticket.toDER();
+      ticket.free();
+      await closeBoth(client, server);
+      let reads = 0;
+      const hostile: web.SessionStore = {
+        get: () => ({
+          get der() {
+            reads++;
+            return reads > 1 ? new Uint8Array(der.length) : der;
+          },
+          expires: Math.floor(Date.now() / 1000) + 3600,
+          singleUse: false,
+        }),
+        put() {},
+        delete() {},
+      };
+      const taken = (await new web.StoredSessions(w.ossl, hostile).take('k')) as Session;
+      expect(reads).toBe(1);
+      expect(taken.toDER()).toEqual(der);
+      taken.free();
     });
   });
 });
