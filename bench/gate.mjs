@@ -1,34 +1,53 @@
 // npm run bench:gate [-- <dist dir> ...] [--quick] [--rounds=N] [--only=op,op] [--release]: what the
 // public gate adds to a call.
+//
 // For each operation (a getter, a setter, a bytes setter, SSL_SESSION_up_ref+free, upRef()+free(),
 // d2i+free) it times the public call and, in the same round, the raw export calls doing the same C
-// work on an instance of its own (no facade, no ledger, no tracing): "added" is the facade minus the
-// raw calls, per round, and the table prints medians over rounds. Release mode (the default options)
-// and debug mode ({ debug: true }) are both measured. With several dist directories (a build of main
+// work on an instance of their own (no facade, no ledger, no tracing): "added" is the facade minus
+// the raw calls, per round, and the table prints its median over rounds with the middle half of the
+// rounds beside it. Release mode (the default options) and debug mode ({ debug: true }) run in two
+// processes of their own: debug mode's stacks and full history grow the heap, and the collector's
+// time on it would be charged to whatever runs next. With several dist directories (a build of main
 // kept in /tmp and the working tree's dist/) every batch alternates between them, so before and
 // after are measured close in time on a shared machine. Times are this process's CPU time
 // (process.cpuUsage): time the scheduler gave to other processes is not counted. Never asserts a time.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const roundsArg = args.find((a) => a.startsWith('--rounds='));
-const ROUNDS = roundsArg ? Number(roundsArg.slice(9)) : quick ? 5 : 21;
+const ROUNDS = roundsArg ? Number(roundsArg.slice(9)) : quick ? 5 : 41;
 /** CPU time one batch aims at: long against cpuUsage's microsecond resolution, short against load changes. */
-const BATCH_NS = quick ? 4e6 : 10e6;
+const BATCH_NS = quick ? 3e6 : 5e6;
+const WARM_ROUNDS = quick ? 1 : 3;
 const dirs = args.filter((a) => !a.startsWith('--'));
-if (dirs.length === 0) dirs.push(new URL('../dist', import.meta.url).pathname);
+if (dirs.length === 0) dirs.push(fileURLToPath(new URL('../dist', import.meta.url)));
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const OPS = ['getter', 'setter', 'bytes_setter', 'SSL_SESSION_up_ref_free', 'upRef_free', 'd2i_free'].filter(
+  (op) => !onlyArg || onlyArg.slice(7).split(',').includes(op),
+);
+/** --release: leave debug mode out (a quicker comparison while iterating). */
+const MODES = args.includes('--release') ? ['release'] : ['release', 'debug'];
 
-const median = (xs) => {
+/** The q-quantile (0.5: the median) by linear interpolation. */
+const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (at - lo);
 };
+const median = (xs) => quantile(xs, 0.5);
 const cpuNs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) * 1000;
 };
+/** The collector, exposed to the child (--expose-gc): garbage left by one batch is not charged to the next. */
+const collect = globalThis.gc ?? (() => {});
 function batch(n, fn) {
+  collect({ type: 'minor' });
   const start = cpuNs();
   for (let i = 0; i < n; i++) fn();
   return (cpuNs() - start) / n;
@@ -48,8 +67,11 @@ function rawOps(b, der) {
   x.osw_free(p0);
   if (p === 0) throw new Error('raw d2i failed');
   const app = der.subarray(0, 16);
+  const upRefFree = () => {
+    x.SSL_SESSION_up_ref(p);
+    x.SSL_SESSION_free(p);
+  };
   return {
-    ptr: p,
     getter: () => x.SSL_SESSION_get_protocol_version(p),
     setter: () => x.SSL_SESSION_set_max_early_data(p, 16384),
     bytes_setter: () => {
@@ -58,14 +80,8 @@ function rawOps(b, der) {
       b.u8().fill(0, d, d + app.length);
       x.osw_free(d);
     },
-    SSL_SESSION_up_ref_free: () => {
-      x.SSL_SESSION_up_ref(p);
-      x.SSL_SESSION_free(p);
-    },
-    upRef_free: () => {
-      x.SSL_SESSION_up_ref(p);
-      x.SSL_SESSION_free(p);
-    },
+    SSL_SESSION_up_ref_free: upRefFree,
+    upRef_free: upRefFree,
     d2i_free: () => {
       const d = copyIn(der);
       const s = x.osw_session_from_der(d, der.length);
@@ -94,116 +110,102 @@ function facadeOps(ossl, s, der) {
     d2i_free: () => ossl.sessionFromDER(der).free(),
   };
 }
-const onlyArg = args.find((a) => a.startsWith('--only='));
-const OPS = ['getter', 'setter', 'bytes_setter', 'SSL_SESSION_up_ref_free', 'upRef_free', 'd2i_free'].filter(
-  (op) => !onlyArg || onlyArg.slice(7).split(',').includes(op),
-);
 
-async function subject(dir) {
+/** One build in one mode: its facade instance and a raw instance, both from one compiled module. */
+async function subject(dir, mode) {
   const url = (f) => pathToFileURL(`${dir}/${f}`).href;
   const { loadOpenSSL } = await import(url('index.js'));
   const { instantiate, loadOptions } = await import(url('load.js'));
-  // One compiled module for the three instances: compiling (and tiering up) three times would load
-  // the background threads whose CPU time process.cpuUsage counts as ours.
+  // One compile for both instances: compiling (and tiering up) twice would load the background
+  // threads whose CPU time process.cpuUsage counts as ours.
   const wasmModule = await WebAssembly.compile(readFileSync(`${dir}/openssl.wasm`));
-  const make = async (options) => {
-    const ossl = await loadOpenSSL({ ...options, wasmModule });
-    const cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
-    const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
-    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
-    const pair = ossl.connectInMemory(client, server, { hostname: 'localhost' });
-    const s = pair.client.get1Session();
-    pair.free();
-    client.free();
-    server.free();
-    return { ossl, s };
-  };
-  const release = await make({});
-  const debug = await make({ debug: true });
-  const der = release.s.toDER();
-  const raw = rawOps(await instantiate(loadOptions({ wasmModule })), der);
-  return {
-    dir,
-    modes: {
-      release: { ...release, ops: facadeOps(release.ossl, release.s, der) },
-      debug: { ...debug, ops: facadeOps(debug.ossl, debug.s, der) },
-    },
-    raw,
-    n: {},
-    t: {},
-  };
+  const ossl = await loadOpenSSL({ debug: mode === 'debug', wasmModule });
+  const cert = ossl.generateCertificate({ commonName: 'localhost', keyType: 'P-256' });
+  const server = ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey });
+  const client = ossl.createContext({ role: 'client', ca: cert.certificate });
+  const pair = ossl.connectInMemory(client, server, { hostname: 'localhost' });
+  const s = pair.client.get1Session();
+  pair.free();
+  client.free();
+  server.free();
+  const der = s.toDER();
+  const kinds = { raw: rawOps(await instantiate(loadOptions({ wasmModule })), der), facade: facadeOps(ossl, s, der) };
+  return { ossl, s, kinds, n: {}, t: {} };
 }
 
-const subjects = [];
-for (const d of dirs) subjects.push(await subject(d));
-/** --release: leave debug mode out (a quicker comparison while iterating). */
-const KINDS = args.includes('--release') ? ['raw', 'release'] : ['raw', 'release', 'debug'];
-const fnOf = (sub, kind, op) => (kind === 'raw' ? sub.raw[op] : sub.modes[kind].ops[op]);
-
-// Warm up (JIT) and size each batch to about BATCH_NS of CPU time.
-for (const sub of subjects) {
-  for (const op of OPS) {
-    for (const kind of KINDS) {
-      const fn = fnOf(sub, kind, op);
-      let n = 100;
-      let per = batch(n, fn);
-      while (per * n < BATCH_NS / 4 && n < 1e7) {
-        n *= 4;
-        per = batch(n, fn);
-      }
-      sub.n[`${kind}:${op}`] = Math.max(50, Math.round(BATCH_NS / Math.max(per, 1)));
-      sub.t[`${kind}:${op}`] = [];
-    }
-  }
-}
-const WARM_ROUNDS = quick ? 1 : 3;
-for (let r = -WARM_ROUNDS; r < ROUNDS; r++) {
-  // The first rounds are not kept: V8 is still tiering up the hot functions, JS and wasm, on other threads.
-  for (const op of OPS) {
-    for (const sub of subjects) {
-      for (const kind of KINDS) {
-        const key = `${kind}:${op}`;
-        const t = batch(sub.n[key], fnOf(sub, kind, op));
-        if (r >= 0) sub.t[key].push(t);
-      }
-    }
-  }
-}
-
-/** Median over rounds of (facade - raw) of the same round: the load of that moment cancels out. */
-const added = (sub, kind, op) => median(sub.t[`${kind}:${op}`].map((t, i) => t - sub.t[`raw:${op}`][i]));
-const med = (sub, key) => median(sub.t[key]);
-const f = (v) => (v >= 10_000 ? v.toFixed(0) : v.toFixed(1)).padStart(9);
-
-console.log(`[bench:gate] ${ROUNDS} interleaved rounds; medians, ns of CPU time per call (added = facade - raw, per round)`);
-const head = ['operation'.padEnd(24)];
-for (let i = 0; i < subjects.length; i++) {
-  for (const c of ['raw', 'release', '+added', 'debug', '+added'].slice(0, KINDS.length === 3 ? 5 : 3)) head.push(`#${i} ${c}`.padStart(9));
-}
-console.log(head.join(' '));
-for (const op of OPS) {
-  const row = [op.padEnd(24)];
+/** The child: measures every build in one mode, prints { [dir index]: { "kind:op": [ns per round] } }. */
+async function measure(mode) {
+  const subjects = [];
+  for (const d of dirs) subjects.push(await subject(d, mode));
+  // Warm up (JIT) and size each batch to about BATCH_NS of CPU time.
   for (const sub of subjects) {
-    row.push(f(med(sub, `raw:${op}`)), f(med(sub, `release:${op}`)), f(added(sub, 'release', op)));
-    if (KINDS.includes('debug')) row.push(f(med(sub, `debug:${op}`)), f(added(sub, 'debug', op)));
+    for (const op of OPS) {
+      for (const [kind, ops] of Object.entries(sub.kinds)) {
+        let n = 50;
+        let per = batch(n, ops[op]);
+        while (per * n < BATCH_NS / 4 && n < 1e7) {
+          n *= 4;
+          per = batch(n, ops[op]);
+        }
+        sub.n[`${kind}:${op}`] = Math.max(20, Math.round(BATCH_NS / Math.max(per, 1)));
+        sub.t[`${kind}:${op}`] = [];
+      }
+    }
   }
-  console.log(row.join(' '));
-}
-if (subjects.length === 2) {
-  console.log('\nadded ns, #0 -> #1 (release; debug)');
-  for (const op of OPS) {
-    const [a, b] = subjects;
-    const debug = KINDS.includes('debug') ? `   ${f(added(a, 'debug', op))} -> ${f(added(b, 'debug', op))}` : '';
-    console.log(`${op.padEnd(24)} ${f(added(a, 'release', op))} -> ${f(added(b, 'release', op))}${debug}`);
+  for (let r = -WARM_ROUNDS; r < ROUNDS; r++) {
+    // The first rounds are not kept: V8 is still tiering up the hot functions, JS and wasm, on other threads.
+    collect();
+    for (const op of OPS) {
+      for (const sub of subjects) {
+        for (const [kind, ops] of Object.entries(sub.kinds)) {
+          const t = batch(sub.n[`${kind}:${op}`], ops[op]);
+          if (r >= 0) sub.t[`${kind}:${op}`].push(t);
+        }
+      }
+    }
   }
-}
-subjects.forEach((s, i) => console.log(`#${i}: ${s.dir}`));
-if (process.env.BENCH_ROUNDS) for (const s of subjects) for (const [k, v] of Object.entries(s.t)) console.log(k, v.map((x) => Math.round(x)).join(" "));
-for (const sub of subjects) {
-  for (const m of Object.values(sub.modes)) {
-    m.s.free();
-    m.ossl.ledger.assertNoLeaks();
-    const v = m.ossl.ledger.violations();
+  for (const sub of subjects) {
+    sub.s.free();
+    sub.ossl.ledger.assertNoLeaks();
+    const v = sub.ossl.ledger.violations();
     if (v.length > 0) throw new Error(`ledger violations: ${v.join('; ')}`);
+  }
+  process.stdout.write(JSON.stringify(subjects.map((s) => s.t)));
+}
+
+const child = args.find((a) => a.startsWith('--child='));
+if (child) await measure(child.slice(8));
+else {
+  const self = fileURLToPath(import.meta.url);
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  /** results[mode][dir index]["kind:op"] = ns per round */
+  const results = {};
+  for (const mode of MODES) {
+    const out = execFileSync(process.execPath, ['--expose-gc', self, ...args, `--child=${mode}`], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    results[mode] = JSON.parse(out);
+  }
+  const f = (v) => (Math.abs(v) >= 10_000 ? v.toFixed(0) : v.toFixed(1));
+  const perRound = (t, op) => t[`facade:${op}`].map((x, i) => x - t[`raw:${op}`][i]);
+  console.log(`[bench:gate] ${ROUNDS} interleaved rounds per mode, load average ${load} at the start`);
+  console.log('ns of CPU time per call, medians over rounds; added = facade - raw of the same round (middle half of the rounds)');
+  dirs.forEach((d, i) => console.log(`#${i}: ${d}`));
+  const head = ['operation', ...dirs.flatMap((_, i) => MODES.flatMap((m) => [`#${i} ${m} raw`, `#${i} ${m}`, `#${i} ${m} added`]))];
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const op of OPS) {
+    const cells = [op];
+    dirs.forEach((_, i) => {
+      for (const mode of MODES) {
+        const t = results[mode][i];
+        const a = perRound(t, op);
+        cells.push(f(median(t[`raw:${op}`])), f(median(t[`facade:${op}`])), `${f(median(a))} (${f(quantile(a, 0.25))}..${f(quantile(a, 0.75))})`);
+      }
+    });
+    console.log(`| ${cells.join(' | ')} |`);
   }
 }
