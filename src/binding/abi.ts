@@ -137,6 +137,8 @@ export const FFI = {
   osw_trace_buffer: ['int*'],
   osw_trace_count: ['int'],
   osw_trace_reset: ['int'],
+  /** glue: the trace's count and lost count (two ints), read and cleared in place */
+  osw_trace_state: ['int*'],
   /** glue: i2d_SSL_SESSION */
   osw_session_to_der: ['unsigned char*', 'const SSL_SESSION*', 'size_t*'],
   /** glue: d2i_SSL_SESSION */

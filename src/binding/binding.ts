@@ -49,6 +49,7 @@ export class Binding {
   /** ERR_error_string_n's buffer, allocated once: reporting a malloc failure must not need malloc. */
   private readonly errorText: BytePtr;
   #trace: Int32Array | null = null;
+  #traceState: Int32Array | null = null;
 
   constructor(
     readonly x: Exports,
@@ -178,18 +179,40 @@ export class Binding {
    * after, site, holder) and empties it; returns how many records a full buffer dropped (should stay 0).
    */
   drainTraceInto(out: number[]): number {
-    const n = this.x.osw_trace_count();
+    const n = this.traceCount();
     if (n === 0) return 0;
     const words = this.traceRecords(n);
     for (let i = 0; i < n * TRACE_WORDS; i += TRACE_WORDS) {
       out.push(words[i] >>> 0, words[i + 1], words[i + 2], words[i + 3], words[i + 4] >>> 0);
     }
-    return this.x.osw_trace_reset();
+    return this.resetTrace();
+  }
+
+  /** Records in the reference trace now: a heap read, not a call (the ledger asks before and after every call). */
+  traceCount(): number {
+    return this.traceState()[0];
+  }
+
+  /** Empties the reference trace; returns how many records a full buffer dropped since the last reset. */
+  resetTrace(): number {
+    const state = this.traceState();
+    const lost = state[1];
+    state[0] = 0;
+    state[1] = 0;
+    return lost;
+  }
+
+  /** The trace's count and lost count in place (glue refs.c), renewed once Memory.grow() detached the view. */
+  private traceState(): Int32Array {
+    const s = this.#traceState;
+    if (s !== null && s.length !== 0) return s;
+    this.#traceState = new Int32Array(this.x.memory.buffer, this.x.osw_trace_state(), 2);
+    return this.#traceState;
   }
 
   /**
    * The trace buffer's first n records in place (TRACE_WORDS signed words each; read addresses
-   * with >>> 0), for a reader that empties it with x.osw_trace_reset(). The view is kept until more
+   * with >>> 0), for a reader that empties it with resetTrace(). The view is kept until more
    * records are needed or the memory grew (which detaches it: its length reads 0).
    */
   traceRecords(n: number): Int32Array {

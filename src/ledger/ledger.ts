@@ -471,12 +471,12 @@ export class LedgerWriter {
    * the only one OpenSSL wrote. Its count, or undefined when the case is another (then drained).
    */
   private justThis(ptr: SessionPtr, opcode: number): number | undefined {
-    if (!this.tracing || this.pending.length > 0 || this.b.x.osw_trace_count() !== 1) return undefined;
+    if (!this.tracing || this.pending.length > 0 || this.b.traceCount() !== 1) return undefined;
     const w = this.b.traceRecords(1);
     if (w[0] >>> 0 !== ptr || w[1] !== opcode) return undefined;
     const references = w[2];
     this.matchedSite = siteOf(w[3]).site;
-    this.lost += this.b.x.osw_trace_reset();
+    this.lost += this.b.resetTrace();
     if (opcode === 0) this.createRecord(ptr);
     return references;
   }

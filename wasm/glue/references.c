@@ -29,8 +29,14 @@ const SSL_CTX *osw_session_owner(const SSL_SESSION *s)
  * the reference moved for; 0 for a direct call). Ops and sites: internal/session_ref.h (patch 0001).
  */
 static int events[OSW_EVENT_CAPACITY * OSW_EVENT_WORDS];
-static int event_count;
-static int events_lost;
+/*
+ * [0] events recorded since the last reset, [1] events lost to a full buffer since then. The
+ * binding reads and clears both in place (osw_trace_state): a call per JS call to ask for the
+ * count cost more than the rest of recording an up_ref.
+ */
+static int trace_state[2];
+#define event_count trace_state[0]
+#define events_lost trace_state[1]
 
 static void record(const SSL_SESSION *ss, int op, int references, int site, const void *holder)
 {
@@ -64,6 +70,12 @@ int osw_trace_pending_site(void)
 int *osw_trace_buffer(void)
 {
     return events;
+}
+
+/* Where the count and the lost count live (two ints), for the binding to read and clear in place. */
+int *osw_trace_state(void)
+{
+    return trace_state;
 }
 
 /* Number of recorded events since the last reset; the binding reads them, then resets. */
