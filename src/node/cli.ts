@@ -4,7 +4,7 @@
  * `npx openssl-session-wasm demo`: a narrated session lifecycle (handshake, session, up_ref, cache,
  * resumption, free) with the ledger's events as a table; `--json` prints the events for machines.
  */
-import { type LedgerEvent, loadOpenSSL, NotOwnedError } from '../index.js';
+import { InvalidArgumentError, type LedgerEvent, loadOpenSSL, NotOwnedError } from '../index.js';
 import { destination, startBridge } from './bridge.js';
 
 const HELP = `openssl-session-wasm — OpenSSL 3.5 in WebAssembly, with every SSL_SESSION reference on the record
@@ -15,7 +15,7 @@ Usage:
   openssl-session-wasm bridge --listen HOST:PORT --allow HOST:PORT[,HOST:PORT...]
                                        a WebSocket-to-TCP bridge for pages that run TLS themselves
                                        (ws://HOST:PORT/?to=DEST): relays only to the allowed
-                                       destinations; [--max-tunnels N] [--max-per-client N]
+                                       destinations (--allow may repeat); [--max-tunnels N] [--max-per-client N]
                                        [--idle-timeout SECONDS]
   openssl-session-wasm --help          this text
 
@@ -135,25 +135,49 @@ function table(events: LedgerEvent[]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
 }
 
+/**
+ * The flags as written: each known flag once (--allow may repeat), each with its value. A flag
+ * without its value, an unknown flag (a typo such as --max-tunnel) or a repeated one is an
+ * InvalidArgumentError, never silently left at its default.
+ */
+function flags(argv: string[], known: readonly string[], repeatable: readonly string[] = []): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (!known.includes(flag)) throw new InvalidArgumentError(`unknown option ${JSON.stringify(flag)} (known: ${known.join(', ')})`);
+    if (value === undefined || value.startsWith('--')) throw new InvalidArgumentError(`${flag} needs a value`);
+    if (out.has(flag) && !repeatable.includes(flag)) throw new InvalidArgumentError(`${flag} is given twice`);
+    out.set(flag, [...(out.get(flag) ?? []), value]);
+  }
+  return out;
+}
+
+/** A flag's number as written in decimal: '0x10', '1e3', ' 5' or '' are not numbers here (Number() would take them). */
+function decimal(flag: string, value: string | undefined, fraction = false): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(fraction ? /^\d+(\.\d+)?$/ : /^\d+$/).test(value)) {
+    throw new InvalidArgumentError(`${flag} ${JSON.stringify(value)} is not a ${fraction ? 'number' : 'whole number'} in decimal`);
+  }
+  return Number(value);
+}
+
 /** `bridge --listen host:port --allow a:1,b:2`: runs until SIGINT/SIGTERM. */
 async function bridge(argv: string[]): Promise<void> {
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const listen = destination(value('--listen') ?? '127.0.0.1:8080', 0);
+  const given = flags(argv, ['--listen', '--allow', '--max-tunnels', '--max-per-client', '--idle-timeout'], ['--allow']);
+  const listen = destination(given.get('--listen')?.[0] ?? '127.0.0.1:8080', 0);
   const colon = listen.lastIndexOf(':');
-  const allow = (value('--allow') ?? '').split(',').filter((d) => d !== '');
-  const maxTunnels = value('--max-tunnels');
-  const idle = value('--idle-timeout');
-  const perClient = value('--max-per-client');
+  const allow = (given.get('--allow') ?? []).flatMap((list) => list.split(',')).filter((d) => d !== '');
+  const maxTunnels = decimal('--max-tunnels', given.get('--max-tunnels')?.[0]);
+  const idle = decimal('--idle-timeout', given.get('--idle-timeout')?.[0], true);
+  const perClient = decimal('--max-per-client', given.get('--max-per-client')?.[0]);
   const running = await startBridge({
     host: listen.slice(0, colon).replace(/^\[|\]$/g, ''),
     port: Number(listen.slice(colon + 1)),
     allow,
-    ...(maxTunnels !== undefined ? { maxTunnels: Number(maxTunnels) } : {}),
-    ...(idle !== undefined ? { idleTimeoutMs: Number(idle) * 1000 } : {}),
-    ...(perClient !== undefined ? { maxTunnelsPerClient: Number(perClient) } : {}),
+    ...(maxTunnels !== undefined ? { maxTunnels } : {}),
+    ...(idle !== undefined ? { idleTimeoutMs: Math.round(idle * 1000) } : {}),
+    ...(perClient !== undefined ? { maxTunnelsPerClient: perClient } : {}),
   });
   console.log(`bridge listening on ${listen.slice(0, colon)}:${running.port}, relaying only to ${allow.map(destination).join(', ')}`);
   const stop = (): void => void running.close().then(() => process.exit(0));
@@ -164,6 +188,9 @@ async function bridge(argv: string[]): Promise<void> {
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h') || args.length === 0) {
   console.log(HELP);
+} else if (args[0] === 'demo' && args.slice(1).some((a) => a !== '--json')) {
+  console.error(`unknown option for demo: ${args.slice(1).find((a) => a !== '--json')}\n\n${HELP}`);
+  process.exit(2);
 } else if (args[0] === 'demo') {
   demo(args.includes('--json')).catch((error: unknown) => {
     console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
