@@ -220,8 +220,10 @@ export function bytes(v: unknown, what: string, maxBytes = 0x7fffffff): Uint8Arr
   let buffer: ArrayBuffer;
   let offset = 0;
   let length: number;
+  let tag: unknown;
   if (isView(v)) {
-    if (apply(taTag, v, []) !== undefined) {
+    tag = apply(taTag, v, []);
+    if (tag !== undefined) {
       buffer = apply(taBuffer, v, []) as ArrayBuffer;
       offset = apply(taByteOffset, v, []) as number;
       length = apply(taByteLength, v, []) as number;
@@ -255,7 +257,9 @@ export function bytes(v: unknown, what: string, maxBytes = 0x7fffffff): Uint8Arr
   }
   if (length > maxBytes) throw new InvalidArgumentError(`${what}: ${length} bytes, more than the ${maxBytes} allowed`);
   const out = new Uint8Array(length);
-  if (length > 0) apply(taSet, out, [new Uint8Array(buffer, offset, length)]);
+  // A Uint8Array (of any realm, a Buffer too) is copied as it is: set() reads a typed array source
+  // through its internal slots, never its own properties. Other views are read as bytes.
+  if (length > 0) apply(taSet, out, [tag === 'Uint8Array' ? v : new Uint8Array(buffer, offset, length)]);
   return out;
 }
 
