@@ -13,8 +13,8 @@ export type End = 'clean' | 'leaks' | 'failed';
 
 /**
  * Every end check, in one place: no invariant violations, no leaked references, no lost trace
- * events, not failed, and for every live session the holders the ledger names sum to OpenSSL's
- * own count (nothing unattributed). `leaks: false` skips only the leak report.
+ * events, not failed, and for every live session the holders the ledger names sum to OpenSSL's own
+ * count, each of them placed (nothing unattributed). `leaks: false` skips only the leak report.
  */
 export function expectClean(ossl: OpenSSL, options: { leaks?: boolean } = {}): void {
   expect(ossl.failed).toBe(false);
@@ -23,6 +23,9 @@ export function expectClean(ossl: OpenSSL, options: { leaks?: boolean } = {}): v
   for (const live of ossl.ledger.live()) {
     const sum = live.holders.reduce((n, h) => n + h.references, 0);
     expect({ session: live.session, holders: sum }).toEqual({ session: live.session, holders: live.references });
+    // Each of them placed: the ledger names a holder it could not place "unknown ..." (a reference
+    // taken outside any call it ran, by a connection or context it never saw).
+    expect(live.holders.filter((h) => h.id.startsWith('unknown'))).toEqual([]);
   }
   if (options.leaks !== false) ossl.ledger.assertNoLeaks();
 }
