@@ -2,8 +2,9 @@
 // round trips, and bad input that fails with an OpenSSLError, never a trap, a leak or a stale queue.
 import { describe, expect, it } from 'vitest';
 import { type Cipher, InvalidArgumentError, type OpenSSL, OpenSSLError, type Session } from '../dist/index.js';
+import { concat } from './support/bytes.js';
 import { useInstance } from './support/instance.js';
-import { concat, hex, randomBytes, sessionDER } from './support/sessions.js';
+import { hex, randomBytes, sessionDER } from './support/sessions.js';
 
 let ossl: OpenSSL;
 useInstance({}, (fresh) => {

@@ -1,8 +1,9 @@
 // A field declared by one row of the table (src/core/fields.ts) appears in all three places it
 // generates: the Session and SessionView property and the OpenSSL-shaped getter.
 import { describe, expect, it } from 'vitest';
+import { concat } from './support/bytes.js';
 import { useInstance } from './support/instance.js';
-import { concat, sessionDER } from './support/sessions.js';
+import { sessionDER } from './support/sessions.js';
 
 const instance = useInstance();
 

@@ -3,6 +3,7 @@
 // real sessions from in-memory handshakes, and mutators that know DER: bit flips, truncations,
 // lengths that lie, nested garbage, huge declared sizes, grafts between sessions, PEM damage.
 import { type OpenSSL, SESS_CACHE, type Session } from '../../dist/index.js';
+import { concat } from '../support/bytes.js';
 
 /**
  * The seed of every hostile stream: fixed, so a failure names the input to replay; override with
@@ -89,18 +90,6 @@ export function createRng(seed: number, stream = 0): Rng {
 }
 
 // ---- bytes --------------------------------------------------------------------------------------
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');

@@ -5,9 +5,10 @@
 // where it began.
 import { describe, expect, it } from 'vitest';
 import { type OpenSSL, OpenSSLError } from '../../dist/index.js';
+import { concat } from '../support/bytes.js';
 import { useInstance } from '../support/instance.js';
 import { HEAP_SLACK, heapBook, settledHeap } from './heap.js';
-import { concat, encodeLength, pemOf, realSessions, SEED } from './inputs.js';
+import { encodeLength, pemOf, realSessions, SEED } from './inputs.js';
 import { fuzzParsers } from './parsers.js';
 
 interface CorpusEntry {

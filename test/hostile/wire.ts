@@ -13,8 +13,9 @@ import {
   SESS_CACHE,
   type Session,
 } from '../../dist/index.js';
+import { concat } from '../support/bytes.js';
 import { HEAP_SLACK, type HeapBookFigures, heapBook, settledHeap } from './heap.js';
-import { concat, createRng, describeError, HOSTNAME, hex, type Rng } from './inputs.js';
+import { createRng, describeError, HOSTNAME, hex, type Rng } from './inputs.js';
 
 const CONTENT_TYPES = [20, 21, 22, 23, 24, 0, 255];
 

@@ -1,6 +1,7 @@
 // Shared by the session suites: a DER fixture, and the questions every test asks the ledger.
 import { expect } from 'vitest';
 import type { LiveSession, OpenSSL, Session, SessionView } from '../../dist/index.js';
+import { concat } from './bytes.js';
 
 /** TLS_AES_128_GCM_SHA256's two-byte code (RFC 8446), as SSL_SESSION_ASN1 stores it. */
 export const TLS_AES_128_GCM_SHA256 = [0x13, 0x01] as const;
@@ -38,16 +39,6 @@ function tlv(tag: number, body: Uint8Array): Uint8Array {
   const n = body.length;
   const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
   return concat(Uint8Array.of(tag, ...length), body);
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** `n` bytes from the platform CSPRNG (getRandomValues fills at most 64 KiB per call). */
