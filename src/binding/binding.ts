@@ -202,7 +202,7 @@ export class Binding {
     return lost;
   }
 
-  /** The trace's count and lost count in place (glue refs.c), renewed once Memory.grow() detached the view. */
+  /** The trace's count and lost count in place (wasm/glue/references.c), renewed once Memory.grow() detached the view. */
   private traceState(): Int32Array {
     const s = this.#traceState;
     if (s !== null && s.length !== 0) return s;
