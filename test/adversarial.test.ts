@@ -444,33 +444,6 @@ function surface(): Target[] {
     () => [null],
     ([s]) => o().SSL_SESSION_free(s),
   );
-  for (const m of ['toDER', 'toPEM', 'print', 'upRef', 'dup'] as const) {
-    method(
-      `Session.${m}`,
-      `Session.${m}()`,
-      [session],
-      () => [w.s],
-      ([s]) => {
-        const r = Reflect.apply(Object.getPrototypeOf(w.s)[m], s, []);
-        if (m === 'upRef' || m === 'dup') (r as Session).free();
-        return r;
-      },
-    );
-  }
-  method(
-    'Session.holders',
-    'Session.holders()',
-    [{ kind: 'session', any: true }],
-    () => [w.s],
-    ([s]) => Reflect.apply(Object.getPrototypeOf(w.s).holders, s, []),
-  );
-  method(
-    'Session.free',
-    'Session.free()',
-    [{ kind: 'session', owned: true }],
-    () => [null],
-    ([s]) => Reflect.apply(Object.getPrototypeOf(w.s).free, s, []),
-  );
   method(
     'ledger.holders',
     'ledger.holders(s)',
@@ -744,6 +717,9 @@ function surface(): Target[] {
   // declaration: its parameters' kinds, valid values by kind, and whatever it returns that owns
   // something (a session handle) freed again. A new declaration of this layer needs no edit here.
   const written = new Set(t.flatMap((x) => /^(\w+)\(/.exec(x.name)?.[1] ?? []));
+  const freeOwned = (r: unknown): void => {
+    if (r !== null && typeof r === 'object' && typeof (r as Partial<Session>).free === 'function') (r as Session).free();
+  };
   for (const op of new Set(declaredCalls().map((d) => d.op))) {
     const d = declaration(op);
     if (d === undefined || d.kinds.length === 0 || written.has(op) || typeof o()[op] !== 'function') continue;
@@ -755,7 +731,33 @@ function surface(): Target[] {
       valid: () => kinds.map(validOf),
       call: (args) => {
         const r = o()[op](...args);
-        if (r !== null && typeof r === 'object' && typeof (r as Partial<Session>).free === 'function') (r as Session).free();
+        freeOwned(r);
+        return r;
+      },
+    });
+  }
+  // Every Session method (toDER(), upRef(), free(), ...) the same way, `this` as parameter 0 (its
+  // getters and setters come from the field table above).
+  const methodOf = (name: string): ((...a: unknown[]) => unknown) | undefined => {
+    for (let p: object | null = Object.getPrototypeOf(w.s); p !== null; p = Object.getPrototypeOf(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, name);
+      if (d) return typeof d.value === 'function' ? d.value : undefined;
+    }
+    return undefined;
+  };
+  for (const op of new Set(declaredCalls().map((d) => d.op))) {
+    const m = op.startsWith('Session.') ? methodOf(op.slice('Session.'.length)) : undefined;
+    const d = declaration(op);
+    if (m === undefined || d === undefined || t.some((x) => x.name === `${op}()`)) continue;
+    const kinds = d.kinds as ParamKind[];
+    t.push({
+      ops: [op],
+      name: `${op}()`,
+      params: kinds.map((k) => kindOf(k)),
+      valid: () => kinds.map(validOf),
+      call: ([self, ...rest]) => {
+        const r = Reflect.apply(m, self, rest);
+        freeOwned(r);
         return r;
       },
     });

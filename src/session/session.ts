@@ -24,7 +24,7 @@ export const disposeSymbol: DisposeSymbol = ((Symbol as { dispose?: symbol }).di
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** A session argument whose liveness is not checked (holders() of a freed session is empty). */
-const ANY_SESSION: Param<SessionState> = { name: 'session', convert: SESSION.convert };
+const ANY_SESSION: Param<SessionState> = { name: 'session', kind: { kind: 'session', any: true }, convert: SESSION.convert };
 
 function stateOf(v: unknown, op: string): SessionState {
   const s = sessionState(v);
