@@ -37,6 +37,14 @@ const OPTIONS: Param<{ keyType: number; commonName: Uint8Array; days: number }> 
     }
     const commonName = cString(o.commonName === undefined ? 'localhost' : o.commonName, `${what}.commonName`, 255);
     if (commonName.length === 0) throw new InvalidArgumentError('generateCertificate: commonName must be 1..255 bytes');
+    // The name is also the DNS subjectAltName, which OpenSSL reads as a list ("DNS:<name>"): a
+    // comma would start another entry (",DNS:attacker.example", ",IP:127.0.0.1") and a line break
+    // would end the list early, so the certificate would name other hosts than the one asked for.
+    if (commonName.some((c) => c === 0x2c || c === 0x0a || c === 0x0d)) {
+      throw new InvalidArgumentError(
+        'generateCertificate: commonName is also the DNS subjectAltName, and a comma or line break there would add or cut subjectAltName entries',
+      );
+    }
     return {
       keyType: KEY_TYPES[keyType as KeyType],
       commonName,
