@@ -236,14 +236,15 @@ function isIP(host: string): boolean {
  * connect()/accept() of openssl-session-wasm/web.
  */
 export function socketTransport(socket: Duplex): ByteTransport {
-  const { readable, writable } = Duplex.toWeb(socket);
+  const { readable, writable } = Duplex.toWeb(duplex(socket, 'socketTransport: socket'));
   return { readable, writable } as unknown as ByteTransport;
 }
 
 /** Opens a TCP connection to host:port as a Web Streams byte pair (TransportError when refused). */
-export function openTCP(host: string, port: number): Promise<ByteTransport> {
+export async function openTCP(host: string, port: number): Promise<ByteTransport> {
+  const to = { host: text(host, 'openTCP: host'), port: integer(port, NUMBER_KINDS.port, 'openTCP: port') };
   return new Promise((resolve, reject) => {
-    const s = netConnect({ host, port });
+    const s = netConnect(to);
     s.once('connect', () => {
       s.off('error', reject);
       resolve(socketTransport(s));

@@ -7,6 +7,7 @@
  * Who owns what: the engine owns its Connection (freed when the stream ends, on every path) and
  * the sessions the connection received (freed with it unless taken with takeSession()).
  */
+import { integer, NUMBER_KINDS } from '../core/convert.js';
 import { OpenSSLWasmError, TransportError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
@@ -124,7 +125,10 @@ export class TLSEngine {
   }
 
   /** Waits until at least `count` sessions arrived (TLS 1.3 tickets come after the handshake). */
-  waitForSessions(count = 1, timeoutMs = 5000): Promise<void> {
+  async waitForSessions(count = 1, timeoutMs = 5000): Promise<void> {
+    // Checked: a NaN or string count would never be reached, and a NaN or huge timeout fires at once.
+    integer(count, NUMBER_KINDS.count, 'waitForSessions: count');
+    integer(timeoutMs, NUMBER_KINDS.bound, 'waitForSessions: timeoutMs');
     if (this.received.length >= count) return Promise.resolve();
     if (this.state === 'closed') return Promise.reject(new TransportError('the stream closed before a session arrived'));
     return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { Duplex, PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Context, InvalidArgumentError, TransportError } from '../../dist/index.js';
-import { acceptTLS, connectTLS, type TLSStream } from '../../dist/node/index.js';
+import { acceptTLS, connectTLS, openTCP, socketTransport, type TLSStream } from '../../dist/node/index.js';
 import { useInstance } from '../support/instance.js';
 import { HOSTNAME } from '../support/tls.js';
 import { expectNoConnections, expectRefusedBeforeConnection, type World, withContexts as withAll } from './adapters.js';
@@ -187,5 +187,30 @@ describe('streams that misbehave after the connection exists release it', () => 
       await both;
       expectNoConnections(w);
     });
+  });
+});
+
+describe('openTCP and socketTransport', () => {
+  it('openTCP: a host that is not a string or a port outside 1-65535 is refused before dialling (not a raw RangeError)', async () => {
+    const calls = dialled.length;
+    const cases: [unknown, unknown, abstract new (...args: never[]) => Error][] = [
+      [5, port, TypeError],
+      ['127.0.0.1', 99999, InvalidArgumentError],
+      ['127.0.0.1', 0, InvalidArgumentError],
+      ['127.0.0.1', String(port), TypeError],
+      ['127.0.0.1\0.evil', port, InvalidArgumentError],
+    ];
+    for (const [host, p, expected] of cases) {
+      await expect(openTCP(host as string, p as number)).rejects.toBeInstanceOf(expected);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(dialled.length).toBe(calls);
+    const transport = await openTCP('127.0.0.1', port);
+    expect(transport.readable).toBeInstanceOf(ReadableStream);
+    await transport.writable.abort();
+  });
+
+  it('socketTransport of something that is not a Duplex is a TypeError', () => {
+    for (const socket of [{}, null, new TransformStream()]) expect(() => socketTransport(socket as unknown as Duplex)).toThrow(TypeError);
   });
 });

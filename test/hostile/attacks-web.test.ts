@@ -553,3 +553,27 @@ describe('StoredSessions and MemorySessionStore check what they are given', () =
     });
   });
 });
+
+describe('a TLS stream\u2019s own methods check their arguments', () => {
+  it('waitForSessions: a NaN, string or negative count, or a NaN, zero or huge timeout is refused (it would wait for ever, or give up at once)', async () => {
+    await withContexts(async (w) => {
+      const [c, sv] = pipePair();
+      const [client, server] = await handshake(w, c, sv);
+      const cases: [unknown, unknown, abstract new (...args: never[]) => Error][] = [
+        [Number.NaN, 1000, InvalidArgumentError],
+        ['1', 1000, TypeError],
+        [-1, 1000, InvalidArgumentError],
+        [1, Number.NaN, InvalidArgumentError],
+        [1, 0, InvalidArgumentError],
+        [1, 2 ** 32, InvalidArgumentError],
+        [1, '1000', TypeError],
+      ];
+      for (const [count, timeoutMs, expected] of cases) {
+        await expect(client.waitForSessions(count as number, timeoutMs as number)).rejects.toBeInstanceOf(expected);
+      }
+      await client.waitForSessions(1, 5000);
+      expect(client.sessionCount).toBeGreaterThan(0);
+      await closeBoth(client, server);
+    });
+  });
+});
