@@ -44,10 +44,7 @@ const cpuNs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) * 1000;
 };
-/** The collector, exposed to the child (--expose-gc): garbage left by one batch is not charged to the next. */
-const collect = globalThis.gc ?? (() => {});
 function batch(n, fn) {
-  collect({ type: 'minor' });
   const start = cpuNs();
   for (let i = 0; i < n; i++) fn();
   return (cpuNs() - start) / n;
@@ -57,9 +54,15 @@ function batch(n, fn) {
 function rawOps(b, der) {
   const x = b.x;
   x.OPENSSL_init_ssl(0n, 0); // as loadOpenSSL() does
+  // The heap through a view of its own (not the binding's u8(), which is facade code that changes).
+  let heap = new Uint8Array(x.memory.buffer);
+  const u8 = () => {
+    if (heap.length === 0) heap = new Uint8Array(x.memory.buffer);
+    return heap;
+  };
   const copyIn = (bytes) => {
     const p = x.osw_malloc(bytes.length);
-    b.u8().set(bytes, p);
+    u8().set(bytes, p);
     return p;
   };
   const p0 = copyIn(der);
@@ -77,7 +80,7 @@ function rawOps(b, der) {
     bytes_setter: () => {
       const d = copyIn(app);
       x.SSL_SESSION_set1_ticket_appdata(p, d, app.length);
-      b.u8().fill(0, d, d + app.length);
+      u8().fill(0, d, d + app.length);
       x.osw_free(d);
     },
     SSL_SESSION_up_ref_free: upRefFree,
@@ -85,7 +88,7 @@ function rawOps(b, der) {
     d2i_free: () => {
       const d = copyIn(der);
       const s = x.osw_session_from_der(d, der.length);
-      b.u8().fill(0, d, d + der.length);
+      u8().fill(0, d, d + der.length);
       x.osw_free(d);
       x.SSL_SESSION_free(s);
     },
@@ -154,9 +157,12 @@ async function measure(mode) {
   }
   for (let r = -WARM_ROUNDS; r < ROUNDS; r++) {
     // The first rounds are not kept: V8 is still tiering up the hot functions, JS and wasm, on other threads.
-    collect();
+    // Every other round the builds take turns the other way round: what one batch leaves behind
+    // (garbage to collect, caches) weighs on each build alike. (Forcing collections between batches
+    // was tried: it made whichever build was loaded first several times slower at upRef()+free().)
+    const order = r % 2 === 0 ? subjects : [...subjects].reverse();
     for (const op of OPS) {
-      for (const sub of subjects) {
+      for (const sub of order) {
         for (const [kind, ops] of Object.entries(sub.kinds)) {
           const t = batch(sub.n[`${kind}:${op}`], ops[op]);
           if (r >= 0) sub.t[`${kind}:${op}`].push(t);
@@ -183,7 +189,7 @@ else {
   /** results[mode][dir index]["kind:op"] = ns per round */
   const results = {};
   for (const mode of MODES) {
-    const out = execFileSync(process.execPath, ['--expose-gc', self, ...args, `--child=${mode}`], {
+    const out = execFileSync(process.execPath, [self, ...args, `--child=${mode}`], {
       encoding: 'utf8',
       maxBuffer: 64 << 20,
     });
