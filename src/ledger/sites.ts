@@ -12,7 +12,7 @@ export const TRACE_OPS = ['new', 'up_ref', 'free'] as const;
  * context whose cache moved the reference, the connection it moved for, or the host's side (a
  * handle: the reference is the caller's, as for a direct call, d2i, dup, get1, the callback's).
  */
-export const SITES = [
+export const SITES = Object.freeze([
   { site: 'api', holder: 'handle', what: 'a direct call (SSL_SESSION_new, up_ref, free)' },
   { site: 'cache-insert', holder: 'cache', what: 'SSL_CTX_add_session, also from a handshake (ssl_update_cache)' },
   { site: 'cache-replace', holder: 'cache', what: 'another session with the same id dropped from the cache on insert' },
@@ -40,7 +40,8 @@ export const SITES = [
   { site: 'dup', holder: 'handle', what: 'SSL_SESSION_dup' },
   { site: 'd2i', holder: 'handle', what: 'd2i_SSL_SESSION (also PEM_read_SSL_SESSION)' },
   { site: 'get1', holder: 'handle', what: 'SSL_get1_session' },
-] as const;
+] as const);
+for (const entry of SITES) Object.freeze(entry);
 
 export type Site = (typeof SITES)[number]['site'];
 export type SiteHolder = (typeof SITES)[number]['holder'];

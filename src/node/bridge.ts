@@ -31,7 +31,7 @@ export interface BridgeOptions {
 }
 
 /** WebSocket close codes the bridge uses (4000-4999 are the application's). */
-export const BRIDGE_CLOSE = {
+export const BRIDGE_CLOSE = Object.freeze({
   /** The destination is not on the allow-list (nothing was dialled). */
   NOT_ALLOWED: 4003,
   /** A tunnel limit was reached. */
@@ -40,7 +40,7 @@ export const BRIDGE_CLOSE = {
   UNREACHABLE: 4502,
   /** No bytes either way for idleTimeoutMs. */
   IDLE: 4408,
-} as const;
+} as const);
 
 export interface Bridge {
   /** The port it listens on. */

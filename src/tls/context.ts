@@ -20,7 +20,8 @@ import { alpnList, type ProtocolVersion, protocolNumber } from './wire.js';
 export type { ProtocolVersion } from './wire.js';
 
 /** SSL_CTX_set_session_cache_mode flags. */
-export const SESS_CACHE = {
+// Frozen: the package reads these itself (onNewSession), so nobody else may change what they mean.
+export const SESS_CACHE = Object.freeze({
   OFF: 0x0000,
   CLIENT: 0x0001,
   SERVER: 0x0002,
@@ -30,7 +31,7 @@ export const SESS_CACHE = {
   NO_INTERNAL_STORE: 0x0200,
   NO_INTERNAL: 0x0300,
   UPDATE_TIME: 0x0400,
-} as const;
+} as const);
 
 export interface ContextOptions {
   role: 'client' | 'server';

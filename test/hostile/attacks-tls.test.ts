@@ -13,6 +13,8 @@ import {
   loadOpenSSL,
   OpenSSLError,
   ReentrancyError,
+  SESS_CACHE,
+  SITES,
   UseAfterFreeError,
 } from '../../dist/index.js';
 import { expectClean, useInstance } from '../support/instance.js';
@@ -218,5 +220,26 @@ describe('connections across instances and after free', () => {
     client.free();
     server.free();
     expectClean(other);
+  });
+});
+
+describe('the constants the package reads itself cannot be changed by anyone else', () => {
+  it('SESS_CACHE, SITES and BRIDGE_CLOSE are frozen: writing to them throws, and onNewSession still sets CLIENT | NO_INTERNAL_STORE', async () => {
+    const { BRIDGE_CLOSE } = await import('../../dist/node/bridge.js');
+    const tamper = [
+      () => Object.assign(SESS_CACHE, { NO_INTERNAL_STORE: 0 }),
+      () => Object.assign(SESS_CACHE, { CLIENT: 0 }),
+      () => Object.assign(SITES[0], { site: 'forged' }),
+      () => (SITES as unknown as unknown[]).push({ site: 'forged' }),
+      () => Object.assign(BRIDGE_CLOSE, { NOT_ALLOWED: 1000 }),
+    ];
+    for (const t of tamper) expect(t).toThrow(TypeError);
+    expect(SESS_CACHE.NO_INTERNAL_STORE).toBe(0x0200);
+    const ossl = instance();
+    const cert = ossl.generateCertificate({ commonName: HOSTNAME });
+    const client = ossl.createContext({ role: 'client', ca: cert.certificate });
+    client.onNewSession(() => false);
+    expect(client.sessionCacheMode).toBe(SESS_CACHE.SERVER | SESS_CACHE.CLIENT | SESS_CACHE.NO_INTERNAL_STORE);
+    client.free();
   });
 });
