@@ -336,10 +336,16 @@ export interface OpenSSL extends SessionAccessors<SessionLike> {}
 const WRITTEN: { readonly ok: 1; readonly error: null } = Object.freeze({ ok: 1, error: null });
 
 for (const [, row] of FIELD_ROWS) {
-  const get = declare(row.get, [SESSION], (core, s) => {
-    const v = row.read(core.b, s.own.record.ptr);
-    return typeof v === 'boolean' ? (v ? 1 : 0) : v;
-  });
+  const clearErrors = row.plain !== true;
+  const get = declare(
+    row.get,
+    [SESSION],
+    (core, s) => {
+      const v = row.read(core.b, s.own.record.ptr);
+      return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    },
+    { clearErrors },
+  );
   Object.defineProperty(OpenSSL.prototype, row.get, {
     value: function (this: unknown, s: unknown) {
       return get(stateOf(this, row.get).core, s);
@@ -350,11 +356,16 @@ for (const [, row] of FIELD_ROWS) {
   const setter = row.set;
   if (setter === undefined) continue;
   const value: Param = { name: 'value', kind: setter.kind, convert: (v, what, core) => setter.convert(v, what, core) };
-  const set = declare(setter.name, [SESSION, value], (core, s, v): { ok: 0 | 1; error: OpenSSLError | null } => {
-    const ok = writeField(core, setter, s.own.record.ptr, v);
-    // The queue is always left empty; the reason for a 0 stays readable in lastError.
-    return ok ? WRITTEN : { ok: 0, error: new OpenSSLError(setter.name, core.b.drainErrors()) };
-  });
+  const set = declare(
+    setter.name,
+    [SESSION, value],
+    (core, s, v): { ok: 0 | 1; error: OpenSSLError | null } => {
+      const ok = writeField(core, setter, s.own.record.ptr, v);
+      // The queue is always left empty; the reason for a 0 stays readable in lastError.
+      return ok ? WRITTEN : { ok: 0, error: new OpenSSLError(setter.name, core.b.drainErrors()) };
+    },
+    { clearErrors },
+  );
   Object.defineProperty(OpenSSL.prototype, setter.name, {
     value: function (this: unknown, s: unknown, v: unknown): 0 | 1 {
       const st = stateOf(this, setter.name);

@@ -83,6 +83,12 @@ export interface FieldRow<T, W = never> {
   readonly set?: FieldSetter<W>;
   /** A secret: returned only when asked for by name, never printed by inspect/toJSON. */
   readonly secret?: boolean;
+  /**
+   * A plain field: its OpenSSL getter and setter only read or store it and never queue an error,
+   * so the gate need not empty the queue after them (asking whether it is empty cost more than the
+   * read itself).
+   */
+  readonly plain?: true;
   readonly doc: string;
 }
 
@@ -129,6 +135,7 @@ export const SESSION_FIELDS = {
     },
   },
   time: {
+    plain: true,
     get: 'SSL_SESSION_get_time',
     doc: 'Creation time, seconds since the epoch (SSL_SESSION_get_time_ex).',
     read: (b: Binding, p: SessionPtr): number => b.x.osw_session_get_time(p),
@@ -140,6 +147,7 @@ export const SESSION_FIELDS = {
     },
   },
   timeout: {
+    plain: true,
     get: 'SSL_SESSION_get_timeout',
     doc: 'Lifetime in seconds.',
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_timeout(p),
@@ -151,6 +159,7 @@ export const SESSION_FIELDS = {
     },
   },
   protocolVersion: {
+    plain: true,
     get: 'SSL_SESSION_get_protocol_version',
     doc: "OpenSSL's protocol number: 0x0304 TLS 1.3, 0x0303 TLS 1.2.",
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_protocol_version(p),
@@ -221,6 +230,7 @@ export const SESSION_FIELDS = {
     },
   },
   maxEarlyData: {
+    plain: true,
     get: 'SSL_SESSION_get_max_early_data',
     doc: 'Bytes of 0-RTT data the session allows.',
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_max_early_data(p) >>> 0,
@@ -247,11 +257,13 @@ export const SESSION_FIELDS = {
     },
   },
   isResumable: {
+    plain: true,
     get: 'SSL_SESSION_is_resumable',
     doc: 'Whether the session can be resumed.',
     read: (b: Binding, p: SessionPtr): boolean => b.x.SSL_SESSION_is_resumable(p) === 1,
   },
   hasTicket: {
+    plain: true,
     get: 'SSL_SESSION_has_ticket',
     doc: 'Whether the session carries a ticket.',
     read: (b: Binding, p: SessionPtr): boolean => b.x.SSL_SESSION_has_ticket(p) === 1,
@@ -265,11 +277,13 @@ export const SESSION_FIELDS = {
     },
   },
   ticketLifetimeHint: {
+    plain: true,
     get: 'SSL_SESSION_get_ticket_lifetime_hint',
     doc: "The ticket's lifetime hint, seconds.",
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_ticket_lifetime_hint(p) >>> 0,
   },
   maxFragmentLength: {
+    plain: true,
     get: 'SSL_SESSION_get_max_fragment_length',
     doc: 'The negotiated maximum fragment length mode (RFC 6066: 1..4 = 2^9..2^12 bytes; 0: none).',
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_max_fragment_length(p) & 0xff,

@@ -192,7 +192,8 @@ export interface SessionView extends SessionFields {}
 export interface Session extends SettableSessionFields, Omit<SessionFields, SettableField> {}
 
 for (const [name, row] of FIELD_ROWS) {
-  const get = declare(`Session.${name}`, [SESSION], (core, s) => row.read(core.b, s.own.record.ptr));
+  const clearErrors = row.plain !== true;
+  const get = declare(`Session.${name}`, [SESSION], (core, s) => row.read(core.b, s.own.record.ptr), { clearErrors });
   const getter = function (this: unknown): unknown {
     return get(null, this);
   };
@@ -201,9 +202,14 @@ for (const [name, row] of FIELD_ROWS) {
   if (setter === undefined) continue;
   const what = `Session.${name}`;
   const value: Param = { name: what, kind: setter.kind, convert: (v, _what, core) => setter.convert(v, what, core) };
-  const set = declare(setter.name, [SESSION, value], (core, s, v) => {
-    if (!writeField(core, setter, s.own.record.ptr, v)) throw new OpenSSLError(setter.name, core.b.drainErrors());
-  });
+  const set = declare(
+    setter.name,
+    [SESSION, value],
+    (core, s, v) => {
+      if (!writeField(core, setter, s.own.record.ptr, v)) throw new OpenSSLError(setter.name, core.b.drainErrors());
+    },
+    { clearErrors },
+  );
   Object.defineProperty(Session.prototype, name, {
     get: getter,
     set(this: unknown, v: unknown) {
