@@ -111,6 +111,7 @@ const urlHref = typeof URL === 'function' ? getOwnDescriptor(URL.prototype, 'hre
 /**
  * A URL option: a checked string, or a fresh copy of a URL read through the intrinsic href (a
  * subclass's getters never run later). Anything else, a look-alike with toString included, is a TypeError.
+ * @internal Kept out of the published declarations: they must compile without DOM or Node types (URL).
  */
 export function url(v: unknown, what: string): string | URL {
   if (typeof v === 'string') return text(v, what);
