@@ -63,7 +63,7 @@ beforeAll(async () => {
   const freedContext = ossl.createContext({ role: 'client', verify: false });
   freedContext.free();
   const conn = client.newConnection({ hostname: HOSTNAME });
-  const freedConn = client.newConnection();
+  const freedConn = client.newConnection({ hostname: HOSTNAME });
   freedConn.free();
   const foreign = other.sessionFromDER(der);
   w = {

@@ -246,7 +246,19 @@ const FREE_OPTIONS: Param<boolean> = {
 };
 
 const calls = {
-  create: declare('SSL_new', [CONTEXT_ARG, CONNECTION_OPTIONS], (core, ctx, options) => new Connection(CONSTRUCT, core, ctx, options)),
+  create: declare('SSL_new', [CONTEXT_ARG, CONNECTION_OPTIONS], (core, ctx, options) => {
+    // A verifying client with no name to check would accept any certificate its CA signed, for any
+    // host (chain verified, name never compared): the web and Node adapters refuse that too.
+    if (ctx.role === 'client' && ctx.verifies && options.hostname === undefined) {
+      throw refuse(
+        core,
+        new InvalidArgumentError(
+          `${ctx.id}.newConnection: the context verifies the server, so give \`hostname\`: the name its certificate must carry (also sent as SNI); a context made with verify: false checks nothing`,
+        ),
+      );
+    }
+    return new Connection(CONSTRUCT, core, ctx, options);
+  }),
   writeEncrypted: declare('writeEncrypted', [CONNECTION, BYTES], (core, s, data) => {
     if (data.length === 0) return;
     const b = core.b;

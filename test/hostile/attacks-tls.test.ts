@@ -243,3 +243,24 @@ describe('the constants the package reads itself cannot be changed by anyone els
     client.free();
   });
 });
+
+describe('a verifying client always has a name to verify', () => {
+  it('newConnection() / connectInMemory without hostname on a verifying client is refused before C (before, any certificate its CA signed was accepted, for any host)', () => {
+    const ossl = instance();
+    const cert = ossl.generateCertificate({ commonName: HOSTNAME });
+    const { server, client } = contextPair(ossl, cert);
+    expectRefused(ossl, () => client.newConnection(), InvalidArgumentError);
+    expectRefused(ossl, () => client.newConnection({ alpn: ['h2'] }), InvalidArgumentError);
+    expectRefused(ossl, () => ossl.connectInMemory(client, server), InvalidArgumentError);
+    expect(client.connections).toEqual([]);
+    expect(server.connections).toEqual([]);
+    // With the name, the name is checked: another one fails verification.
+    expect(() => ossl.connectInMemory(client, server, { hostname: 'other.example' })).toThrow(/hostname mismatch|verify failed/);
+    // A context that says verify: false checks nothing, so it needs no name; a server needs none either.
+    const insecure = ossl.createContext({ role: 'client', verify: false });
+    ossl.connectInMemory(insecure, server).free();
+    insecure.free();
+    client.free();
+    server.free();
+  });
+});

@@ -75,7 +75,11 @@ describe('a polluted Object.prototype is not an option', () => {
   it('Object.prototype.hostname / session / alpn are not read into newConnection', () => {
     const c = polluted(Object.prototype, 'session', resumable, () =>
       polluted(Object.prototype, 'hostname', 'attacker.example', () =>
-        polluted(Object.prototype, 'alpn', ['evil'], () => client.newConnection()),
+        polluted(Object.prototype, 'alpn', ['evil'], () => {
+          // Without a hostname of its own, a verifying client's connection is refused: the planted one is not taken.
+          expectRefused(ossl, () => client.newConnection(), InvalidArgumentError);
+          return client.newConnection({ hostname: HOSTNAME });
+        }),
       ),
     );
     expect(c.getSession()).toBeNull();
