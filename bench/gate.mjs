@@ -5,9 +5,10 @@
 // d2i+free) it times the public call and, in the same round, the raw export calls doing the same C
 // work on an instance of their own (no facade, no ledger, no tracing): "added" is the facade minus
 // the raw calls, per round, and the table prints its median over rounds with the middle half of the
-// rounds beside it. Release mode (the default options) and debug mode ({ debug: true }) run in two
-// processes of their own: debug mode's stacks and full history grow the heap, and the collector's
-// time on it would be charged to whatever runs next. With several dist directories (a build of main
+// rounds beside it. Every operation, in release mode (the default options) and in debug mode
+// ({ debug: true }), runs in a process of its own: debug mode's stacks and full history grow the
+// heap, and the collector's threads, busy after the operations that allocate, would be charged to
+// whatever runs beside them. With several dist directories (a build of main
 // kept in /tmp and the working tree's dist/) every batch alternates between them, so before and
 // after are measured close in time on a shared machine. Times are this process's CPU time
 // (process.cpuUsage): time the scheduler gave to other processes is not counted. Never asserts a time.
@@ -22,7 +23,8 @@ const roundsArg = args.find((a) => a.startsWith('--rounds='));
 const ROUNDS = roundsArg ? Number(roundsArg.slice(9)) : quick ? 5 : 41;
 /** CPU time one batch aims at: long against cpuUsage's microsecond resolution, short against load changes. */
 const BATCH_NS = quick ? 3e6 : 5e6;
-const WARM_ROUNDS = quick ? 1 : 3;
+/** Rounds run and thrown away first, for at least this much CPU time: V8 tiers up JS and wasm meanwhile. */
+const WARM_NS = quick ? 0.3e9 : 1.5e9;
 const dirs = args.filter((a) => !a.startsWith('--'));
 if (dirs.length === 0) dirs.push(fileURLToPath(new URL('../dist', import.meta.url)));
 const onlyArg = args.find((a) => a.startsWith('--only='));
@@ -155,8 +157,10 @@ async function measure(mode) {
       }
     }
   }
-  for (let r = -WARM_ROUNDS; r < ROUNDS; r++) {
+  const warmUntil = cpuNs() + WARM_NS;
+  for (let r = -1; r < ROUNDS; r++) {
     // The first rounds are not kept: V8 is still tiering up the hot functions, JS and wasm, on other threads.
+    if (r === 0 && cpuNs() < warmUntil) r = -1;
     // Every other round the builds take turns the other way round: what one batch leaves behind
     // (garbage to collect, caches) weighs on each build alike. (Forcing collections between batches
     // was tried: it made whichever build was loaded first several times slower at upRef()+free().)
@@ -189,11 +193,17 @@ else {
   /** results[mode][dir index]["kind:op"] = ns per round */
   const results = {};
   for (const mode of MODES) {
-    const out = execFileSync(process.execPath, [self, ...args, `--child=${mode}`], {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-    });
-    results[mode] = JSON.parse(out);
+    // One process per operation too: the collector's helper threads, busy after upRef() or d2i,
+    // would otherwise be counted in the getter's CPU time.
+    results[mode] = dirs.map(() => ({}));
+    for (const op of OPS) {
+      const passed = args.filter((a) => !a.startsWith('--only='));
+      const out = execFileSync(process.execPath, [self, ...passed, `--only=${op}`, `--child=${mode}`], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
+      JSON.parse(out).forEach((t, i) => Object.assign(results[mode][i], t));
+    }
   }
   const f = (v) => (Math.abs(v) >= 10_000 ? v.toFixed(0) : v.toFixed(1));
   const perRound = (t, op) => t[`facade:${op}`].map((x, i) => x - t[`raw:${op}`][i]);
