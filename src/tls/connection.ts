@@ -207,7 +207,11 @@ const CONNECTION_OPTIONS: Param<ConnectionConfig> = {
     refuseUndefinedSession(o);
     const c: ConnectionConfig = plain({});
     // RFC 6066: a HostName is at most 255 bytes.
-    if (o.hostname !== undefined) c.hostname = cString(o.hostname, `${what}.hostname`, 255);
+    if (o.hostname !== undefined) {
+      c.hostname = cString(o.hostname, `${what}.hostname`, 255);
+      // SNI has no empty name (OpenSSL refuses one only once the SSL object exists).
+      if (c.hostname.length === 0) throw new InvalidArgumentError(`${what}.hostname: a hostname is 1 to 255 bytes, got ''`);
+    }
     if (o.session !== undefined) c.session = SESSION.convert(o.session, `${what}.session`, core, op);
     if (o.alpn !== undefined) c.alpn = alpnList(o.alpn, `${what}.alpn`).wire;
     return c;

@@ -245,7 +245,7 @@ describe('the constants the package reads itself cannot be changed by anyone els
 });
 
 describe('a verifying client always has a name to verify', () => {
-  it('newConnection() / connectInMemory without hostname on a verifying client is refused before C (before, any certificate its CA signed was accepted, for any host)', () => {
+  it('newConnection() / connectInMemory without hostname (or with an empty one) on a verifying client is refused before C (before, any certificate its CA signed was accepted, for any host)', () => {
     const ossl = instance();
     const cert = ossl.generateCertificate({ commonName: HOSTNAME });
     const { server, client } = contextPair(ossl, cert);
@@ -254,6 +254,9 @@ describe('a verifying client always has a name to verify', () => {
     expectRefused(ossl, () => ossl.connectInMemory(client, server), InvalidArgumentError);
     expect(client.connections).toEqual([]);
     expect(server.connections).toEqual([]);
+    // An empty name is no name: refused before the SSL object is made (OpenSSL refused it only after).
+    expectRefused(ossl, () => client.newConnection({ hostname: '' }), InvalidArgumentError);
+    expectRefused(ossl, () => server.newConnection({ hostname: '' }), InvalidArgumentError);
     // With the name, the name is checked: another one fails verification.
     expect(() => ossl.connectInMemory(client, server, { hostname: 'other.example' })).toThrow(/hostname mismatch|verify failed/);
     // A context that says verify: false checks nothing, so it needs no name; a server needs none either.
