@@ -33,11 +33,26 @@ export async function loadOpenSSL(given: LoadOptions = {}): Promise<OpenSSL> {
     debug: options.debug ?? false,
     trace: options.trace ?? true,
     prefetch: options.maxMemory !== undefined,
-    onLeak:
+    onLeak: reportOnly(
       options.onLeak ??
-      ((id, info) =>
-        console.warn(
-          `openssl-session-wasm: ${info.kind} ${id} was garbage-collected while still holding ${info.kind === 'session' ? 'a reference' : 'C memory'} (missing free())`,
-        )),
+        ((id, info) =>
+          console.warn(
+            `openssl-session-wasm: ${info.kind} ${id} was garbage-collected while still holding ${info.kind === 'session' ? 'a reference' : 'C memory'} (missing free())`,
+          )),
+    ),
   });
+}
+
+/**
+ * The leak report runs from a finalizer, at whatever moment the collector chose: an exception
+ * thrown there would be uncaught and end the process far from its cause, so it is reported instead.
+ */
+function reportOnly(onLeak: NonNullable<LoadOptions['onLeak']>): NonNullable<LoadOptions['onLeak']> {
+  return (id, info) => {
+    try {
+      onLeak(id, info);
+    } catch (error) {
+      console.error(`openssl-session-wasm: onLeak threw while reporting ${info.kind} ${id}:`, error);
+    }
+  };
 }

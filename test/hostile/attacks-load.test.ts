@@ -4,6 +4,7 @@
 // intrinsic getters (a Proxy, a lying length or a detached buffer never reaches the compiler),
 // callbacks are functions now rather than failures later, and a polluted Object.prototype is no one's
 // option. The main entry and /inline convert alike.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, type LoadOptions, loadOpenSSL, type OpenSSL } from '../../dist/index.js';
@@ -208,3 +209,20 @@ for (const [entry, load] of ENTRIES) {
     });
   });
 }
+
+describe('onLeak runs from a finalizer', () => {
+  it('an onLeak that throws is reported on stderr, and the process carries on (it ended the process at the next collection)', () => {
+    const index = new URL('../../dist/index.js', import.meta.url).href;
+    const script = `
+      const { loadOpenSSL } = await import(${JSON.stringify(index)});
+      const ossl = await loadOpenSSL({ onLeak: () => { throw new Error('the reporter broke'); } });
+      (() => { ossl.SSL_SESSION_new(); })();
+      for (let i = 0; i < 20; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+      console.log('still running');`;
+    const run = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('still running');
+    expect(run.stderr).toContain('onLeak threw while reporting session');
+    expect(run.stderr).toContain('the reporter broke');
+  });
+});
