@@ -9,7 +9,8 @@
  * reads the store can resume as you and, for TLS 1.2, decrypt the traffic of the sessions resumed
  * from it. Keep stores where you would keep a password.
  */
-import { boolean, bytes, describe, integer, NUMBER_KINDS, record, text } from '../core/convert.js';
+import { boolean, bytes, describe, integer, list, NUMBER_KINDS, record, text } from '../core/convert.js';
+import { InvalidArgumentError } from '../errors.js';
 import { OpenSSL } from '../openssl.js';
 import { Session, SessionView } from '../session/session.js';
 
@@ -31,7 +32,18 @@ export interface SessionStore {
 
 /** The key of a server's sessions: host:port plus the ALPN protocols offered (a session is bound to them). */
 export function sessionKey(host: string, port: number, alpn: readonly string[] = []): string {
-  return alpn.length > 0 ? `${host}:${port} ${alpn.join(',')}` : `${host}:${port}`;
+  // Each part checked, so that two servers can never share a key: a host with a space or a
+  // protocol name with a comma would read as another host's, or another protocol list's, key.
+  const h = text(host, 'sessionKey: host');
+  if (h.length === 0 || /[\s,]/.test(h))
+    throw new InvalidArgumentError('sessionKey: host must be a name or address without spaces or commas');
+  const p = integer(port, NUMBER_KINDS.port, 'sessionKey: port');
+  const names = list(alpn, 'sessionKey: alpn', (v, what) => {
+    const name = text(v, what, 255);
+    if (name.length === 0 || /[\s,]/.test(name)) throw new InvalidArgumentError(`${what}: a protocol name without spaces or commas`);
+    return name;
+  });
+  return names.length > 0 ? `${h}:${p} ${names.join(',')}` : `${h}:${p}`;
 }
 
 /** A store in memory (a Map of DER bytes: no reference inside WebAssembly is held by it). */

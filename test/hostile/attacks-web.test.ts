@@ -577,3 +577,25 @@ describe('a TLS stream\u2019s own methods check their arguments', () => {
     });
   });
 });
+
+describe('sessionKey names one server', () => {
+  it('a protocol name with a comma, a host with a space, a port of another kind are refused: two servers never share a key', () => {
+    // Before, ['h2,http/1.1'] and ['h2', 'http/1.1'] gave the same key.
+    expect(() => web.sessionKey('example.test', 443, ['h2,http/1.1'])).toThrow(InvalidArgumentError);
+    expect(web.sessionKey('example.test', 443, ['h2', 'http/1.1'])).toBe('example.test:443 h2,http/1.1');
+    const cases: [unknown[], abstract new (...args: never[]) => Error][] = [
+      [['example.test 443', 1], InvalidArgumentError],
+      [['', 443], InvalidArgumentError],
+      [['example.test', '443'], TypeError],
+      [['example.test', 0], InvalidArgumentError],
+      [['example.test', 443, 'h2'], TypeError],
+      [['example.test', 443, ['']], InvalidArgumentError],
+      [['example.test', 443, ['h 2']], InvalidArgumentError],
+      [[7, 443], TypeError],
+    ];
+    for (const [args, expected] of cases) {
+      expect(() => (web.sessionKey as (...a: unknown[]) => string)(...args)).toThrow(expected);
+    }
+    expect(web.sessionKey('[::1]', 8443)).toBe('[::1]:8443');
+  });
+});
