@@ -99,6 +99,7 @@ type Kind =
   | { kind: 'session'; owned?: boolean; nullable?: boolean; any?: boolean; option?: boolean }
   | { kind: 'bytes' }
   | { kind: 'bytesOrText' }
+  | { kind: 'bytesOrData' }
   | { kind: 'string'; max: number; nullable?: boolean; optional?: boolean }
   | { kind: 'number'; min: number; max: number; restore?: boolean; optional?: boolean }
   | { kind: 'callback' }
@@ -190,8 +191,9 @@ function shapes(k: Kind): Shape[] {
             ]),
       ];
     case 'bytes':
-    case 'bytesOrText': {
-      const text = k.kind === 'bytesOrText';
+    case 'bytesOrText':
+    case 'bytesOrData': {
+      const text = k.kind !== 'bytes';
       return [
         ...common,
         { name: 'null', make: () => null, expect: TYPE },
@@ -207,7 +209,8 @@ function shapes(k: Kind): Shape[] {
         { name: 'a DataView', make: () => new DataView(new ArrayBuffer(4)), expect: 'accept' },
         ...(text
           ? [
-              { name: 'a string with NUL', make: () => 'a\0b', expect: INVALID },
+              // PEM is read as a C string; application data travels with its length, so NUL is data.
+              { name: 'a string with NUL', make: () => 'a\0b', expect: k.kind === 'bytesOrData' ? 'accept' : INVALID },
               { name: 'a string with a lone surrogate', make: () => 'a\ud800', expect: INVALID },
             ]
           : [{ name: 'a string', make: () => 'abc', expect: TYPE }]),
@@ -332,6 +335,7 @@ function kindOf(p: ParamKind, restore = false): Kind {
       return { kind: 'context', ...(p.any ? { any: true } : {}) };
     case 'bytes':
     case 'bytesOrText':
+    case 'bytesOrData':
     case 'cipher':
     case 'callback':
     case 'connection':
@@ -351,6 +355,7 @@ function validOf(p: ParamKind): unknown {
     case 'bytes':
       return new Uint8Array(0);
     case 'bytesOrText':
+    case 'bytesOrData':
       return '';
     case 'string':
       return p.nullable ? null : 'valid.example';
@@ -708,7 +713,7 @@ function surface(): Target[] {
   method(
     'SSL_write_early_data',
     'Connection.writeEarlyData(d)',
-    [conn, { kind: 'bytesOrText' }],
+    [conn, { kind: 'bytesOrData' }],
     () => [w.conn, 'x'],
     ([c, d]) => Reflect.apply(Object.getPrototypeOf(w.conn).writeEarlyData, c, [d]),
   );

@@ -278,9 +278,14 @@ function bufferLength(v: unknown): number | null {
   return null;
 }
 
-/** Bytes, or a string taken as its UTF-8 (PEM text, application data). */
+/** Bytes, or a string taken as its UTF-8 and checked like a C string (PEM text). */
 export function bytesOrText(v: unknown, what: string): Uint8Array {
   return typeof v === 'string' ? cString(v, what) : bytes(v, what);
+}
+
+/** Bytes, or a string sent as its UTF-8 (application data, which travels with its length: NUL is data). */
+export function bytesOrData(v: unknown, what: string): Uint8Array {
+  return typeof v === 'string' ? utf8(v, what) : bytes(v, what);
 }
 
 // ---- records -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  */
 
 import { notOurs } from './brand.js';
-import { bytes, bytesOrText, integer, type NumberKind } from './convert.js';
+import { bytes, bytesOrData, bytesOrText, integer, type NumberKind } from './convert.js';
 import { type Core, type SessionState, sessionState } from './instance.js';
 
 /**
@@ -20,7 +20,7 @@ export type ParamKind = (
   | { readonly kind: 'session'; readonly owned?: true; readonly any?: true }
   | { readonly kind: 'context'; readonly any?: true }
   | { readonly kind: 'connection'; readonly any?: true }
-  | { readonly kind: 'bytes' | 'bytesOrText' | 'cipher' | 'callback' }
+  | { readonly kind: 'bytes' | 'bytesOrText' | 'bytesOrData' | 'cipher' | 'callback' }
   | { readonly kind: 'string'; readonly maxBytes: number }
   | { readonly kind: 'number'; readonly range: NumberKind }
 ) & { readonly nullable?: true; readonly optional?: true };
@@ -206,6 +206,11 @@ export function bytesParam(name: string): Param<Uint8Array> {
 /** Bytes, or a string taken as its UTF-8 (convert.ts: bytesOrText). */
 export function bytesOrTextParam(name: string): Param<Uint8Array> {
   return { name, kind: { kind: 'bytesOrText' }, convert: (v, what) => bytesOrText(v, what) };
+}
+
+/** Bytes, or a string sent as its UTF-8 with NUL as data (convert.ts: bytesOrData). */
+export function bytesOrDataParam(name: string): Param<Uint8Array> {
+  return { name, kind: { kind: 'bytesOrData' }, convert: (v, what) => bytesOrData(v, what) };
 }
 
 /** The same parameter, or undefined when the caller left it out. */

@@ -10,6 +10,7 @@ import { InvalidArgumentError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
 import type { Context } from '../tls/context.js';
+import { adapterContext } from '../tls/state.js';
 import { type Lower, TLSEngine } from '../web/engine.js';
 import type { ByteTransport } from '../web/stream.js';
 
@@ -172,13 +173,13 @@ export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
     'socket',
   ]) as Partial<ConnectTLSOptions>;
   const { context } = options as ConnectTLSOptions;
-  if (context?.role !== 'client') throw new InvalidArgumentError('connectTLS: needs a client context (createContext({ role: "client" }))');
+  const verifies = adapterContext(context, 'connectTLS: options.context', 'client').verifies;
   const ownSocket = options.socket === undefined ? undefined : duplex(options.socket, 'connectTLS: options.socket');
   // Without a socket of its own, it dials host:port; with one, host only names the server.
   const host = options.host === undefined && ownSocket ? undefined : text(options.host, 'connectTLS: options.host');
   const port = ownSocket && options.port === undefined ? undefined : integer(options.port, NUMBER_KINDS.port, 'connectTLS: options.port');
   const servername = options.servername ?? (host === undefined || isIP(host) ? undefined : host);
-  if (context.verifies && servername === undefined) {
+  if (verifies && servername === undefined) {
     throw new InvalidArgumentError(
       `connectTLS: the context verifies the server, so give \`servername\`: the name its certificate must carry (${host ?? 'the socket'} is not a name)`,
     );
@@ -210,7 +211,7 @@ export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
 /** A WebAssembly TLS server on an accepted socket. Resolves once the handshake completes. */
 export async function acceptTLS(socket: Duplex, context: Context): Promise<TLSStream> {
   const stream = duplex(socket, 'acceptTLS: socket');
-  if (context?.role !== 'server') throw new InvalidArgumentError('acceptTLS: needs a server context (createContext({ role: "server" }))');
+  adapterContext(context, 'acceptTLS: context', 'server');
   let connection: Connection;
   try {
     connection = context.newConnection();

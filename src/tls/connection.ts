@@ -9,7 +9,7 @@ import type { SessionPtr, SslPtr } from '../binding/abi.js';
 import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
 import { boolean, cString, describe, plain, record } from '../core/convert.js';
 import { type Cipher, describeCipher } from '../core/fields.js';
-import { bytesOrTextParam, bytesParam, declare, optional, type Param, refuse, SESSION } from '../core/gate.js';
+import { bytesOrDataParam, bytesParam, declare, optional, type Param, refuse, SESSION } from '../core/gate.js';
 import type { Core } from '../core/instance.js';
 import { CallbackError, InvalidArgumentError, OpenSSLWasmError, ReentrancyError, TLSError, UseAfterFreeError } from '../errors.js';
 import { disposeSymbol, type Session, type SessionView } from '../session/session.js';
@@ -232,7 +232,7 @@ const CONTEXT_ARG: Param<ContextState> = {
 };
 
 const BYTES: Param<Uint8Array> = bytesParam('bytes');
-const DATA: Param<Uint8Array> = bytesOrTextParam('data');
+const DATA: Param<Uint8Array> = bytesOrDataParam('data');
 const LISTENER: Param<((view: SessionView) => void) | null> = {
   name: 'listener',
   kind: { kind: 'callback', nullable: true },

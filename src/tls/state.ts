@@ -7,7 +7,7 @@
 import type { CharPtr, CtxPtr, SessionPtr, SslPtr } from '../binding/abi.js';
 import { notOurs } from '../core/brand.js';
 import type { Core } from '../core/instance.js';
-import { ForeignObjectError, UseAfterFreeError } from '../errors.js';
+import { ForeignObjectError, InvalidArgumentError, UseAfterFreeError } from '../errors.js';
 import type { TlsRegistry } from './registry.js';
 
 export interface ContextState {
@@ -68,6 +68,24 @@ export function contextOf(v: unknown, what: string, core: Core | null): ContextS
   const s = states.get(v as object);
   if (s === undefined || s.kind !== 'context') throw notOurs(v, what, 'a Context (ossl.createContext())', ['Context']);
   if (core !== null && s.core !== core) throw new ForeignObjectError(`${what}: ${s.id} belongs to another OpenSSL instance`, s.id);
+  return s;
+}
+
+/**
+ * A context handed to a transport adapter (connect, accept, connectTLS, ...): one of ours, alive,
+ * of the role the adapter needs. Its state answers role and verifies, never the object's own
+ * properties, so a look-alike or a stale object is refused before anything is made.
+ */
+export function adapterContext(v: unknown, what: string, role: 'client' | 'server'): ContextState {
+  if (v === undefined || v === null)
+    throw new InvalidArgumentError(`${what}: needs a ${role} context (createContext({ role: "${role}" }))`);
+  const s = contextOf(v, what, null);
+  liveContext(s, what);
+  if (s.role !== role) {
+    throw new InvalidArgumentError(
+      `${what}: needs a ${role} context (createContext({ role: "${role}" })), got ${s.id}, a ${s.role} context`,
+    );
+  }
   return s;
 }
 

@@ -8,6 +8,7 @@ import { InvalidArgumentError, TransportError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { Connection } from '../tls/connection.js';
 import type { Context } from '../tls/context.js';
+import { adapterContext } from '../tls/state.js';
 import { type Lower, TLSEngine } from './engine.js';
 import { StoredSessions } from './session-store.js';
 
@@ -173,8 +174,7 @@ export async function connect(given: ConnectOptions): Promise<TLSStream> {
   ]) as Partial<ConnectOptions>;
   const transport = transportOf(options.transport, 'connect');
   const { context } = options as ConnectOptions;
-  if (context?.role !== 'client') throw new InvalidArgumentError('connect: needs a client context (createContext({ role: "client" }))');
-  if (context.verifies && options.servername === undefined) {
+  if (adapterContext(context, 'connect: options.context', 'client').verifies && options.servername === undefined) {
     throw new InvalidArgumentError(
       'connect: the context verifies the server, so give `servername`: the name its certificate must carry (also sent as SNI)',
     );
@@ -208,7 +208,7 @@ export async function accept(given: AcceptOptions): Promise<TLSStream> {
   const options = record(given, 'accept: options', ['context', 'transport']) as Partial<AcceptOptions>;
   const transport = transportOf(options.transport, 'accept');
   const { context } = options as AcceptOptions;
-  if (context?.role !== 'server') throw new InvalidArgumentError('accept: needs a server context (createContext({ role: "server" }))');
+  adapterContext(context, 'accept: options.context', 'server');
   const connection = newConnectionOrRelease(transport, () => context.newConnection());
   const stream = streamOrRelease(new TLSEngine(connection), transport);
   await stream.engine.secure;

@@ -6,7 +6,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Context, InvalidArgumentError, TransportError } from '../../dist/index.js';
+import { type Context, InvalidArgumentError, TransportError, UseAfterFreeError } from '../../dist/index.js';
 import { acceptTLS, connectTLS, openTCP, socketTransport, type TLSStream } from '../../dist/node/index.js';
 import { useInstance } from '../support/instance.js';
 import { HOSTNAME } from '../support/tls.js';
@@ -57,15 +57,48 @@ function duplexPair(): [Duplex, Duplex] {
 }
 
 describe('connectTLS: refused before dialling or making a connection', () => {
-  it('no context, a server context, or a look-alike without role is an InvalidArgumentError (not "Cannot read properties of undefined")', async () => {
+  it('no context or a server context is an InvalidArgumentError (not "Cannot read properties of undefined")', async () => {
     await withContexts(async (w) => {
-      for (const context of [undefined, null, w.server, {}]) {
+      for (const context of [undefined, null, w.server]) {
         await refusedBeforeConnection(
           w,
           () => connectTLS({ host: '127.0.0.1', port, servername: HOSTNAME, context: context as Context }),
           InvalidArgumentError,
         );
       }
+    });
+  });
+
+  it('a look-alike context is a TypeError and its own code never runs; a freed context is a UseAfterFreeError', async () => {
+    await withContexts(async (w) => {
+      let ran = 0;
+      const lookAlike = {
+        role: 'client',
+        verifies: false,
+        newConnection: () => {
+          ran++;
+          return {};
+        },
+      };
+      for (const context of [{}, lookAlike, Object.create(w.client) as Context]) {
+        await refusedBeforeConnection(
+          w,
+          () => connectTLS({ host: '127.0.0.1', port, servername: HOSTNAME, context: context as Context }),
+          TypeError,
+        );
+      }
+      expect(ran).toBe(0);
+      const freed = w.ossl.createContext({ role: 'client', verify: false });
+      freed.free();
+      await refusedBeforeConnection(
+        w,
+        () => connectTLS({ host: '127.0.0.1', port, servername: HOSTNAME, context: freed }),
+        UseAfterFreeError,
+      );
+      const a = new PassThrough();
+      await refusedBeforeConnection(w, () => acceptTLS(a, lookAlike as unknown as Context), TypeError);
+      expect(a.destroyed).toBe(false); // the caller's stream is left as it was
+      a.destroy();
     });
   });
 

@@ -267,3 +267,20 @@ describe('a verifying client always has a name to verify', () => {
     server.free();
   });
 });
+
+describe('application data is data: a string travels with its length', () => {
+  it('write() sends a string with NUL intact (as a Web stream does); a lone surrogate, which has no UTF-8, is refused before C', () => {
+    const ossl = instance();
+    const cert = ossl.generateCertificate({ commonName: HOSTNAME });
+    const { server, client } = contextPair(ossl, cert);
+    const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+    pair.client.write('a\0b');
+    expect([...pair.pump().toServer]).toEqual([0x61, 0, 0x62]);
+    expectRefused(ossl, () => pair.client.write('a\ud800'), InvalidArgumentError);
+    pair.server.write('ok');
+    expect(new TextDecoder().decode(pair.pump().toClient)).toBe('ok');
+    pair.free();
+    client.free();
+    server.free();
+  });
+});

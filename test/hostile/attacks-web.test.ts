@@ -6,7 +6,7 @@
 // transport left as it was); every failure after that releases the connection. The peer is the
 // same package's accept() over in-process streams.
 import { describe, expect, it } from 'vitest';
-import { type Context, InvalidArgumentError, type OpenSSL, type Session, TransportError } from '../../dist/index.js';
+import { type Context, InvalidArgumentError, type OpenSSL, type Session, TransportError, UseAfterFreeError } from '../../dist/index.js';
 import * as web from '../../dist/web/index.js';
 import { useInstance } from '../support/instance.js';
 import { HOSTNAME } from '../support/tls.js';
@@ -221,6 +221,39 @@ describe('connect(): everything that can be refused is refused before the connec
       const error = await web.connect({ transport, context: w.client, servername: HOSTNAME }).catch((e: unknown) => e);
       expect((error as Error).message).toBe('no reader for you');
       expectNoConnections(w);
+    });
+  });
+
+  it('connect() and accept(): a look-alike context is a TypeError and its own code never runs; a freed one a UseAfterFreeError', async () => {
+    await withContexts(async (w) => {
+      let ran = 0;
+      const lookAlike = (role: string) => ({
+        role,
+        verifies: false,
+        newConnection: () => {
+          ran++;
+          return {};
+        },
+      });
+      const [c] = pipePair();
+      for (const context of [{}, lookAlike('client'), Object.create(w.client) as Context]) {
+        await refusedBeforeConnection(
+          w,
+          () => web.connect({ transport: c, context: context as Context, servername: HOSTNAME }),
+          TypeError,
+          c,
+        );
+      }
+      await refusedBeforeConnection(
+        w,
+        () => web.accept({ transport: c, context: lookAlike('server') as unknown as Context }),
+        TypeError,
+        c,
+      );
+      expect(ran).toBe(0);
+      const freed = w.ossl.createContext({ role: 'client', verify: false });
+      freed.free();
+      await refusedBeforeConnection(w, () => web.connect({ transport: c, context: freed }), UseAfterFreeError, c);
     });
   });
 
