@@ -4,8 +4,9 @@
  * wrapped in promises), so the package needs nothing else in a page without a bundler.
  * A stored session contains its resumption secret: anything that runs in the page's origin can read it.
  */
+import { text } from '../core/convert.js';
 import { TransportError } from '../errors.js';
-import type { SessionStore, StoredSession } from './session-store.js';
+import { type SessionStore, type StoredSession, storedSession } from './session-store.js';
 
 const STORE = 'sessions';
 
@@ -32,15 +33,19 @@ export class IndexedDBSessionStore implements SessionStore {
     return this.db.transaction(STORE, mode).objectStore(STORE);
   }
 
+  // Keys and entries are converted like MemorySessionStore's: a caller's getters run once, here,
+  // and what IndexedDB keeps is a plain record with its own copy of the DER.
   async get(key: string): Promise<StoredSession | undefined> {
-    const value = (await request(this.store('readonly').get(key))) as StoredSession | undefined;
+    const value = (await request(this.store('readonly').get(text(key, 'IndexedDBSessionStore.get: key')))) as StoredSession | undefined;
     return value && value.der instanceof Uint8Array ? { der: value.der, expires: value.expires, singleUse: value.singleUse } : undefined;
   }
   async put(key: string, session: StoredSession): Promise<void> {
-    await request(this.store('readwrite').put({ der: session.der.slice(), expires: session.expires, singleUse: session.singleUse }, key));
+    const k = text(key, 'IndexedDBSessionStore.put: key');
+    const entry = storedSession(session, 'IndexedDBSessionStore.put: session');
+    await request(this.store('readwrite').put({ der: entry.der, expires: entry.expires, singleUse: entry.singleUse }, k));
   }
   async delete(key: string): Promise<void> {
-    await request(this.store('readwrite').delete(key));
+    await request(this.store('readwrite').delete(text(key, 'IndexedDBSessionStore.delete: key')));
   }
   close(): void {
     this.db.close();

@@ -65,7 +65,7 @@ export class MemorySessionStore implements SessionStore {
 }
 
 /** An entry as a store may keep it: its own copy of the DER, a number of seconds, a boolean. */
-function storedSession(v: unknown, what: string): StoredSession {
+export function storedSession(v: unknown, what: string): StoredSession {
   const o = record(v, what, ['der', 'expires', 'singleUse']);
   if (typeof o.expires !== 'number') throw new TypeError(`${what}.expires: expected seconds since the epoch, got ${describe(o.expires)}`);
   return { der: bytes(o.der, `${what}.der`), expires: o.expires, singleUse: boolean(o.singleUse, `${what}.singleUse`) };

@@ -63,6 +63,10 @@ describe('Chromium through the bridge', () => {
         echoed: 'echo:from the page',
         keptForNextLoad: true,
         refused: 'TransportError: the bridge refused the tunnel: 4003 destination not allowed',
+        badEntries: ['TypeError', 'TypeError', 'TypeError', 'TypeError'],
+        onceRead: 1,
+        onceStored: [1, 2, 3],
+        badStored: false,
         live: 0,
       });
       expect(second).toMatchObject({ hadStored: true, reused: true, protocol: 'TLSv1.3', echoed: 'echo:from the page', live: 0 });

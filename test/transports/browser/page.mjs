@@ -47,6 +47,35 @@ async function run() {
       (e) => `${e.name}: ${e.message}`,
     );
   }
+  // Entries of the wrong shape are refused before IndexedDB sees them; a getter runs once.
+  let reads = 0;
+  const once = {
+    get der() {
+      reads++;
+      return new Uint8Array([1, 2, 3]);
+    },
+    expires: 1,
+    singleUse: false,
+  };
+  report.badEntries = [];
+  for (const [k, entry] of [
+    ['bad', { der: 'not bytes', expires: 1, singleUse: false }],
+    ['bad', { der: new Uint8Array(1), expires: '1', singleUse: false }],
+    ['bad', null],
+    [42, { der: new Uint8Array(1), expires: 1, singleUse: false }],
+  ]) {
+    report.badEntries.push(
+      await store.put(k, entry).then(
+        () => 'stored',
+        (e) => e.name,
+      ),
+    );
+  }
+  await store.put('once', once);
+  report.onceRead = reads;
+  report.onceStored = Array.from((await store.get('once')).der);
+  report.badStored = (await store.get('bad')) !== undefined;
+  await store.delete('once');
   store.close();
   report.live = ossl.ledger.live().length;
   ossl.ledger.assertNoLeaks();
