@@ -30,17 +30,18 @@ export type SessionLike = Session | SessionView;
 
 const OPENSSL_VERSION = 0;
 
-/** What stands behind an OpenSSL object (a module WeakMap: nothing of it is reachable from the object). */
+/** What stands behind an OpenSSL object (its ES private field: nothing of it is reachable from outside). */
 interface InstanceState {
   readonly core: Core;
   readonly tls: TlsRegistry;
   /** The last OpenSSLError behind a 0 returned by an OpenSSL-shaped setter (null after a success). */
   lastError: OpenSSLError | null;
 }
-const instances = new WeakMap<object, InstanceState>();
+let readInstance: (o: object) => InstanceState | undefined;
 
 function stateOf(o: unknown, op: string): InstanceState {
-  const s = instances.get(o as object);
+  // A brand check (`#state in o`), not a WeakMap lookup: every OpenSSL-shaped call asks it.
+  const s = typeof o === 'object' && o !== null ? readInstance(o) : undefined;
   if (s === undefined) throw notOurs(o, op, 'an OpenSSL instance (loadOpenSSL())', ['OpenSSL']);
   return s;
 }
@@ -90,23 +91,17 @@ const calls = {
   PEM_read_SSL_SESSION: declare('PEM_read_SSL_SESSION', [PEM], (core, pem) =>
     create('PEM_read_SSL_SESSION', 'pem_read', core, (b) => b.withBytes(pem, (p, n) => b.x.osw_session_from_pem(p, n))),
   ),
-  SSL_SESSION_up_ref: declare('SSL_SESSION_up_ref', [SESSION], (core, s): 0 | 1 => {
-    core.ledger.enter('SSL_SESSION_up_ref', undefined);
-    try {
-      return core.upRefInto(s, 'SSL_SESSION_up_ref') ? 1 : 0;
-    } finally {
-      core.ledger.leave('SSL_SESSION_up_ref');
-    }
+  SSL_SESSION_up_ref: declare('SSL_SESSION_up_ref', [SESSION], (core, s): 0 | 1 => (core.upRefInto(s, 'SSL_SESSION_up_ref') ? 1 : 0), {
+    clearErrors: false, // see Core.upRefInto
   }),
-  SSL_SESSION_free: declare('SSL_SESSION_free', [nullable(OWNED_SESSION)], (core, s): void => {
-    if (s === null) return;
-    core.ledger.enter('SSL_SESSION_free', undefined);
-    try {
-      core.release(s, 'SSL_SESSION_free');
-    } finally {
-      core.ledger.leave('SSL_SESSION_free');
-    }
-  }),
+  SSL_SESSION_free: declare(
+    'SSL_SESSION_free',
+    [nullable(OWNED_SESSION)],
+    (core, s): void => {
+      if (s !== null) core.release(s, 'SSL_SESSION_free');
+    },
+    { clearErrors: false },
+  ),
   i2d_SSL_SESSION: declare('i2d_SSL_SESSION', [SESSION], (core, s) => sessionText.toDER(core.b, s.own.record.ptr)),
   PEM_write_SSL_SESSION: declare('PEM_write_SSL_SESSION', [SESSION], (core, s) => sessionText.toPEM(core.b, s.own.record.ptr)),
   SSL_SESSION_print: declare('SSL_SESSION_print', [SESSION], (core, s) => sessionText.print(core.b, s.own.record.ptr) ?? ''),
@@ -123,6 +118,10 @@ export class OpenSSL {
   readonly ledger: Ledger;
   /** OpenSSL's version text, "OpenSSL 3.5.7 ...". */
   readonly version: string;
+  #state: InstanceState | undefined;
+  static {
+    readInstance = (o) => (#state in o ? o.#state : undefined);
+  }
 
   /** @internal */
   constructor(token: unknown, b?: Binding, registry?: TlsRegistry, options?: InstanceOptions) {
@@ -139,7 +138,7 @@ export class OpenSSL {
     const core = new Core(binding, new LedgerWriter(binding, o.debug, o.trace, o.onLeak), sessionFactories, o.onLeak);
     this.ledger = publicLedger(core);
     this.version = binding.cstring(binding.x.OpenSSL_version(OPENSSL_VERSION)) ?? '';
-    instances.set(this, { core, tls, lastError: null });
+    this.#state = { core, tls, lastError: null };
   }
 
   /** The last OpenSSLError behind a 0 returned by an OpenSSL-shaped setter (null after a success). */

@@ -260,29 +260,65 @@ export class Core {
     }
   }
 
+  // The reference moves run in the ledger's call context (enter/leave), or without one when the
+  // ledger says the trace is quiet (release mode: the call's own record is then read directly).
+  // OpenSSL's error queue is left as it was: SSL_SESSION_up_ref never queues an error, and
+  // SSL_SESSION_free can only when it frees the session, so only then is the queue emptied.
+
+  /** Runs a reference move in the ledger's call context, or without one when the trace is quiet. */
+  private move<A, R>(via: string, now: (this: Core, a: A, via: string, quiet: boolean) => R, a: A): R {
+    const ledger = this.ledger;
+    if (ledger.quiet()) return now.call(this, a, via, true);
+    ledger.enter(via, undefined);
+    try {
+      return now.call(this, a, via, false);
+    } finally {
+      ledger.leave(via);
+    }
+  }
+
   /** SSL_SESSION_up_ref through `state` (the OpenSSL-shaped layer: the same object holds one more). */
   upRefInto(state: SessionState, via: string): boolean {
+    return this.move(via, this.upRefNow, state);
+  }
+
+  private upRefNow(state: SessionState, via: string, quiet: boolean): boolean {
     const own = state.own;
-    if (this.b.x.SSL_SESSION_up_ref(own.record.ptr) !== 1) return false;
-    this.ledger.tookReference(own, via);
+    if (this.b.x.SSL_SESSION_up_ref(own.record.ptr) !== 1) {
+      if (quiet) this.ledger.settle(via);
+      return false;
+    }
+    this.ledger.tookReference(own, via, quiet);
     if (own.references === 1) this.watch(state);
     return true;
   }
 
   /** A new handle holding one more reference (Session.upRef, SessionView.upRef). */
   newReference(record: SessionRecord, via: string): object {
+    return this.move(via, this.newReferenceNow, record);
+  }
+
+  private newReferenceNow(record: SessionRecord, via: string, quiet: boolean): object {
     const own = this.ledger.newOwnership(record, 0);
-    if (this.b.x.SSL_SESSION_up_ref(record.ptr) !== 1) throw this.b.error(via);
-    this.ledger.tookReference(own, via);
+    if (this.b.x.SSL_SESSION_up_ref(record.ptr) !== 1) {
+      if (quiet) this.ledger.settle(via);
+      throw this.b.error(via);
+    }
+    this.ledger.tookReference(own, via, quiet);
     return this.handle(own);
   }
 
   /** SSL_SESSION_free through `state`, after releasable() passed. */
   release(state: SessionState, via: string): void {
+    this.move(via, this.releaseNow, state);
+  }
+
+  private releaseNow(state: SessionState, via: string, quiet: boolean): void {
     const own = state.own;
     const expected = this.ledger.beforeRelease(own);
     this.b.x.SSL_SESSION_free(own.record.ptr);
-    this.ledger.releasedReference(own, via, expected);
+    this.ledger.releasedReference(own, via, expected, quiet);
+    if (!own.record.alive) this.b.clearErrors();
     if (own.references === 0 && state.watched) {
       state.watched = false;
       this.finalizer?.unregister(own);

@@ -74,7 +74,7 @@ export class EventLog {
     let at = this.ops.length;
     if (at === this.capacity) {
       at = this.start;
-      this.start = (this.start + 1) % this.capacity;
+      if (++this.start === this.capacity) this.start = 0;
     }
     this.ops[at] = op;
     this.sessions[at] = session;

@@ -96,6 +96,10 @@ const QUOTED = 6;
 
 const OPS: Record<0 | 1 | 2, EventOp> = { 0: 'created', 1: 'up_ref', 2: 'free' };
 
+/** Every EventOp, in the order stats() lists them; `counts` keeps one slot per op and cause. */
+const EVENT_OPS: readonly EventOp[] = ['new', 'dup', 'd2i', 'pem_read', 'get1', 'up_ref', 'free', 'created'];
+const OP_SLOT = Object.freeze(Object.fromEntries(EVENT_OPS.map((op, i) => [op, i])) as Record<EventOp, number>);
+
 /**
  * The ledger's writer: internal to the package. Users see the read-only Ledger (./public.ts),
  * which asks this object its questions inside the instance's trap guard.
@@ -114,7 +118,8 @@ export class LedgerWriter {
   private holder: string | undefined = undefined;
   private readonly outerVias: string[] = [];
   private readonly outerHolders: (string | undefined)[] = [];
-  private readonly counts = { js: {} as Partial<Record<EventOp, number>>, openssl: {} as Partial<Record<EventOp, number>> };
+  /** Events by op (OP_SLOT) and cause: js in the first half, openssl in the second. */
+  private readonly counts = new Float64Array(EVENT_OPS.length * 2);
   private refusedCount = 0;
   /** Connections and contexts, for leaks and for the names of trace holders. */
   readonly objects: ObjectWatch;
@@ -123,6 +128,8 @@ export class LedgerWriter {
   /** Handles a new-session callback gave back: OpenSSL's next free of that session is theirs. */
   private readonly handBacks = new Map<SessionRecord, Ownership>();
   private depth = 0;
+  /** Release mode with tracing: see quiet(). */
+  private readonly direct: boolean;
   /** The site of the record processPending last matched to a JS call. */
   private matchedSite: Site = 'api';
   private lost = 0;
@@ -134,6 +141,7 @@ export class LedgerWriter {
     onLeak: (id: string, info: LeakInfo) => void = () => {},
   ) {
     this.log = new EventLog(debug ? 1_000_000 : 10_000);
+    this.direct = tracing && !debug;
     this.objects = new ObjectWatch(onLeak);
     b.x.osw_trace_enable(tracing ? 1 : 0);
   }
@@ -166,12 +174,21 @@ export class LedgerWriter {
     return {
       liveSessions: this.records.size,
       handleReferences,
-      js: { ...this.counts.js },
-      openssl: { ...this.counts.openssl },
+      js: this.countsOf(0),
+      openssl: this.countsOf(EVENT_OPS.length),
       refused: this.refusedCount,
       violations: this.violationList.length,
       lostTraceEvents: this.lost,
     };
+  }
+
+  private countsOf(from: number): Partial<Record<EventOp, number>> {
+    const out: Partial<Record<EventOp, number>> = {};
+    EVENT_OPS.forEach((op, i) => {
+      const n = this.counts[from + i];
+      if (n > 0) out[op] = n;
+    });
+    return out;
   }
 
   /** Invariant violations seen (OpenSSL's count below what JS holds): each one is a bug. */
@@ -283,6 +300,11 @@ export class LedgerWriter {
     // What OpenSSL did before this call (e.g. inside the handshake that is calling us back)
     // belongs to the outer call.
     this.flush();
+    this.open(via, holder);
+  }
+
+  /** The call context of enter(), without attributing what is pending (nothing is, or it is this call's). */
+  private open(via: string, holder: string | undefined): void {
     this.outerVias.push(this.via);
     this.outerHolders.push(this.holder);
     this.via = via;
@@ -383,14 +405,57 @@ export class LedgerWriter {
     return own;
   }
 
-  /** After SSL_SESSION_up_ref succeeded for `own`. */
-  tookReference(own: Ownership, via: string): void {
-    const references = this.consume(own.record.ptr, 1, 'up_ref', via, own.id);
-    own.references++;
+  /**
+   * Whether a JS call may skip its call context (enter/leave) and record its own reference change
+   * directly: release mode with tracing, nothing pending and the trace empty, so no record of
+   * OpenSSL's own waits to be given to the outer call. Asked just before the C call; the record
+   * then goes through `quiet` = true (tookReference, releasedReference).
+   */
+  quiet(): boolean {
+    return this.direct && this.pending.length === 0 && this.b.traceCount() === 0;
+  }
+
+  /**
+   * The JS call's own change (up_ref or free of `record`, through `holder`) after quiet() held:
+   * when it is the one record in the trace (the common case) it is read in place and recorded
+   * (event, take or drop, count) with the record the handle already has, no lookup; otherwise it
+   * is attributed as inside enter()/leave(). Returns OpenSSL's count after it.
+   */
+  private quietConsume(record: SessionRecord, opcode: 1 | 2, op: EventOp, via: string, holder: string): number {
+    const b = this.b;
+    if (b.traceCount() === 1) {
+      const w = b.traceRecords(1);
+      if (w[0] >>> 0 === record.ptr && w[1] === opcode) {
+        const references = w[2];
+        const site = siteOf(w[3]).site;
+        this.lost += b.resetTrace();
+        this.emit(op, record, references, 'js', via, holder, 'handle', site);
+        return references;
+      }
+    }
+    this.open(via, undefined);
+    try {
+      return this.consume(record.ptr, opcode, op, via, holder);
+    } finally {
+      this.leave(via);
+    }
+  }
+
+  /** A quiet call's C call failed: whatever it wrote to the trace is attributed to it, as leave() would. */
+  settle(via: string): void {
+    this.open(via, undefined);
+    this.leave(via);
+  }
+
+  /** After SSL_SESSION_up_ref succeeded for `own` (`quiet`: quiet() held before it, and no enter()). */
+  tookReference(own: Ownership, via: string, quiet = false): void {
+    const record = own.record;
+    const references = quiet ? this.quietConsume(record, 1, 'up_ref', via, own.id) : this.consume(record.ptr, 1, 'up_ref', via, own.id);
     own.owned = true;
-    own.record.handleReferences++;
-    own.record.owners.add(own);
-    this.check(own.record, references);
+    record.handleReferences++;
+    // An owner is in `owners` exactly while it holds references: only its first one adds it.
+    if (++own.references === 1) record.owners.add(own);
+    this.check(record, references);
   }
 
   /** Call just before SSL_SESSION_free for `own`; returns the count to expect without tracing. */
@@ -421,7 +486,7 @@ export class LedgerWriter {
   }
 
   /** After SSL_SESSION_free released one reference held through `own`. */
-  releasedReference(own: Ownership, via: string, expected: number): void {
+  releasedReference(own: Ownership, via: string, expected: number, quiet = false): void {
     const record = own.record;
     own.references--;
     record.handleReferences--;
@@ -429,7 +494,9 @@ export class LedgerWriter {
       record.owners.delete(own);
       if (this.debug) own.released = this.stack();
     }
-    const references = this.consume(record.ptr, 2, 'free', via, own.id, expected);
+    const references = quiet
+      ? this.quietConsume(record, 2, 'free', via, own.id)
+      : this.consume(record.ptr, 2, 'free', via, own.id, expected);
     if (references === 0) this.kill(record);
     else if (!this.tracing && record.handleReferences === 0) this.records.delete(record.ptr); // no longer ours to follow
     this.check(record, references);
@@ -586,8 +653,7 @@ export class LedgerWriter {
     kind: HolderKind,
     site: Site,
   ): void {
-    const bucket = this.counts[cause];
-    bucket[op] = (bucket[op] ?? 0) + 1;
+    this.counts[(cause === 'js' ? 0 : EVENT_OPS.length) + OP_SLOT[op]]++;
     const stack = this.debug ? this.stack() : undefined;
     const seq = this.log.push(op, record.id, references, cause, via, holder, site, stack);
     // An event object only where one is kept: a session's history (debug mode), an open take.

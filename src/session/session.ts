@@ -62,13 +62,8 @@ const toDER = declare('Session.toDER', [SESSION], (core, s) => sessionText.toDER
 const toPEM = declare('Session.toPEM', [SESSION], (core, s) => sessionText.toPEM(core.b, s.own.record.ptr));
 const print = declare('Session.print', [SESSION], (core, s) => sessionText.print(core.b, s.own.record.ptr) ?? '');
 const holders = declare('Session.holders', [ANY_SESSION], (core, s): HoldersReport => core.ledger.holdersOf(s.own.record));
-const upRef = declare('Session.upRef', [SESSION], (core, s) => {
-  core.ledger.enter('Session.upRef', undefined);
-  try {
-    return core.newReference(s.own.record, 'Session.upRef') as Session;
-  } finally {
-    core.ledger.leave('Session.upRef');
-  }
+const upRef = declare('Session.upRef', [SESSION], (core, s) => core.newReference(s.own.record, 'Session.upRef') as Session, {
+  clearErrors: false, // see Core.upRefInto
 });
 const dup = declare('Session.dup', [SESSION], (core, s) =>
   core.ledger.run('Session.dup', undefined, () => {
@@ -77,14 +72,7 @@ const dup = declare('Session.dup', [SESSION], (core, s) =>
     return core.adopt<Session>(copy, 'dup', 'Session.dup', 0);
   }),
 );
-const free = declare('Session.free', [OWNED_SESSION], (core, s) => {
-  core.ledger.enter('Session.free', undefined);
-  try {
-    core.release(s, 'Session.free');
-  } finally {
-    core.ledger.leave('Session.free');
-  }
-});
+const free = declare('Session.free', [OWNED_SESSION], (core, s) => core.release(s, 'Session.free'), { clearErrors: false });
 
 /** What both handles and views can read. */
 abstract class SessionReader extends SessionObject {
