@@ -93,7 +93,7 @@ export class Holdings {
 }
 
 /** Removes xs[at], keeping the order (without splice's array of removed elements). */
-function removeAt<T>(xs: T[], at: number): void {
+export function removeAt<T>(xs: T[], at: number): void {
   for (let i = at; i < xs.length - 1; i++) xs[i] = xs[i + 1];
   xs.pop();
 }

@@ -7,7 +7,7 @@ import type { SessionPtr } from '../binding/abi.js';
 import { type Binding, TRACE_WORDS } from '../binding/binding.js';
 import { LeakError, type LeakReport } from '../errors.js';
 import { EventLog, type EventOp, type LedgerEvent } from './events.js';
-import { History, type Holder, type HolderKind, Holdings } from './holdings.js';
+import { History, type Holder, type HolderKind, Holdings, removeAt } from './holdings.js';
 import { type LeakInfo, type ObjectKind, ObjectWatch } from './objects.js';
 import { type Site, type SiteHolder, siteOf } from './sites.js';
 
@@ -19,8 +19,12 @@ export class SessionRecord {
   alive = true;
   /** References held through JS handles, summed over them (the `handle` holders' share of the count). */
   handleReferences = 0;
-  /** Handles (and views that took a reference) currently holding references. */
-  readonly owners = new Set<Ownership>();
+  /**
+   * Handles (and views that took a reference) currently holding references, in order of their
+   * first. An array, scanned: a Set entry for a fresh object per upRef() (its identity hash made
+   * on the way) cost more than the rest of recording the reference.
+   */
+  readonly owners: Ownership[] = [];
   /** Every holder's references, derived from this session's events (with tracing). */
   readonly holdings = new Holdings();
   /** Debug mode: every event of this session (release mode reads the instance's event log instead). */
@@ -33,6 +37,12 @@ export class SessionRecord {
     debug: boolean,
   ) {
     this.history = debug ? new History(Number.POSITIVE_INFINITY) : null;
+  }
+
+  /** `own` no longer holds references (the newest owners go first: searched from the end). */
+  removeOwner(own: Ownership): void {
+    const at = this.owners.lastIndexOf(own);
+    if (at >= 0) removeAt(this.owners, at);
   }
 }
 
@@ -161,7 +171,7 @@ export class LedgerWriter {
       session: r.id,
       references: this.b.x.osw_session_references(r.ptr),
       handleReferences: r.handleReferences,
-      handles: [...r.owners].map((o) => o.id),
+      handles: r.owners.map((o) => o.id),
       holders: this.holdersOf(r).holders,
       ...(r.created ? { created: r.created } : {}),
     }));
@@ -214,7 +224,7 @@ export class LedgerWriter {
     let holders: Holder[];
     if (this.tracing) holders = record.holdings.list();
     else {
-      holders = [...record.owners].map((o) => ({ kind: 'handle', id: o.id, references: o.references }));
+      holders = record.owners.map((o) => ({ kind: 'handle', id: o.id, references: o.references }));
       if (record.alive) for (const source of this.holderSources) holders.push(...source(record.ptr));
     }
     const known = holders.reduce((n, h) => n + h.references, 0);
@@ -393,7 +403,7 @@ export class LedgerWriter {
     const record = this.records.get(ptr) ?? this.recordFor(ptr);
     const own = this.newOwnership(record, 1, id);
     record.handleReferences++;
-    record.owners.add(own);
+    record.owners.push(own);
     this.check(record, references);
     return own;
   }
@@ -454,7 +464,7 @@ export class LedgerWriter {
     own.owned = true;
     record.handleReferences++;
     // An owner is in `owners` exactly while it holds references: only its first one adds it.
-    if (++own.references === 1) record.owners.add(own);
+    if (++own.references === 1) record.owners.push(own);
     this.check(record, references);
   }
 
@@ -479,7 +489,7 @@ export class LedgerWriter {
     own.references--;
     own.record.handleReferences--;
     if (own.references === 0) {
-      own.record.owners.delete(own);
+      own.record.removeOwner(own);
       if (this.debug) own.released = this.stack();
     }
     if (!this.tracing && own.record.handleReferences === 0) this.records.delete(own.record.ptr);
@@ -491,7 +501,7 @@ export class LedgerWriter {
     own.references--;
     record.handleReferences--;
     if (own.references === 0) {
-      record.owners.delete(own);
+      record.removeOwner(own);
       if (this.debug) own.released = this.stack();
     }
     const references = quiet
