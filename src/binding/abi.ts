@@ -185,6 +185,8 @@ export const FFI = {
   SSL_SESSION_get_ticket_lifetime_hint: ['unsigned long', 'const SSL_SESSION*'],
   /** RFC 6066 mode of the session (a uint8_t) */
   SSL_SESSION_get_max_fragment_length: ['uint8_t', 'const SSL_SESSION*'],
+  /** the session's compression method id (0: none; this build has no compression, no-comp) */
+  SSL_SESSION_get_compress_id: ['unsigned int', 'const SSL_SESSION*'],
   /** SSL_CIPHER of a session */
   SSL_CIPHER_get_name: ['const char*', 'const SSL_CIPHER*'],
   SSL_CIPHER_standard_name: ['const char*', 'const SSL_CIPHER*'],

@@ -288,6 +288,12 @@ export const SESSION_FIELDS = {
     doc: 'The negotiated maximum fragment length mode (RFC 6066: 1..4 = 2^9..2^12 bytes; 0: none).',
     read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_max_fragment_length(p) & 0xff,
   },
+  compressId: {
+    plain: true,
+    get: 'SSL_SESSION_get_compress_id',
+    doc: 'The compression method id (0: none). This build has no compression (no-comp), so OpenSSL never sets it, not even from DER that carries one.',
+    read: (b: Binding, p: SessionPtr): number => b.x.SSL_SESSION_get_compress_id(p) >>> 0,
+  },
   peerCertificate: {
     get: 'SSL_SESSION_get0_peer',
     doc: "The peer's certificate as DER (SSL_SESSION_get0_peer, then i2d_X509), or null.",
