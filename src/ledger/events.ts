@@ -83,7 +83,8 @@ export class EventLog {
     this.vias[at] = via;
     this.holders[at] = holder;
     this.sites[at] = site;
-    this.stacks[at] = stack;
+    // Stacks come with the events of a debug instance; a release one never writes the column.
+    if (stack !== undefined || this.stacks.length > 0) this.stacks[at] = stack;
     return ++this.seq;
   }
 

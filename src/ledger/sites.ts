@@ -50,3 +50,11 @@ export type SiteHolder = (typeof SITES)[number]['holder'];
 export function siteOf(code: number): (typeof SITES)[number] {
   return SITES[code] ?? SITES[0];
 }
+
+/** The site names by code, for the ledger's hot path ('api' for a code this build does not know: siteName). */
+const SITE_NAMES: readonly Site[] = Object.freeze(SITES.map((s) => s.site));
+
+/** siteOf(code).site without the entry. */
+export function siteName(code: number): Site {
+  return SITE_NAMES[code] ?? 'api';
+}
