@@ -28,6 +28,8 @@ const abDetached = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'detac
 /** Validates its receiver like every element-reading method: throws for a detached or out-of-bounds view, in O(1). */
 const taKeys = (TypedArrayPrototype as { keys: (this: Uint8Array) => unknown }).keys;
 const getOwnDescriptor = Reflect.getOwnPropertyDescriptor;
+const ownKeys = Reflect.ownKeys;
+const arrayIncludes = Array.prototype.includes;
 const sabByteLength = typeof SharedArrayBuffer === 'function' ? getter(SharedArrayBuffer.prototype, 'byteLength') : null;
 const isView = ArrayBuffer.isView;
 const isInteger = Number.isInteger;
@@ -303,14 +305,25 @@ function own(v: object, k: PropertyKey): { value: unknown } | undefined {
 
 /**
  * Reads an options object's own properties once, into a plain object with a null prototype: a
- * getter or Proxy runs here (during conversion), and never again later. Unknown keys are ignored;
- * a key the caller wrote out as undefined is kept as undefined (so "given as undefined" can be
- * told from "left out" without reading the caller's object again).
+ * getter or Proxy runs here (during conversion), and never again later. Unknown keys are ignored,
+ * or with `exact` refused (InvalidArgumentError): a misspelt security option (`ticket: false`,
+ * `minVerison`) must not leave its default silently in place. A key the caller wrote out as
+ * undefined is kept as undefined (so "given as undefined" can be told from "left out" without
+ * reading the caller's object again).
  */
-export function record(v: unknown, what: string, keys: readonly string[]): Record<string, unknown> {
+export function record(v: unknown, what: string, keys: readonly string[], options: { exact?: boolean } = {}): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null);
   if (v === undefined) return out;
   if (v === null || typeof v !== 'object') throw new TypeError(`${what}: expected an options object, got ${describe(v)}`);
+  if (options.exact) {
+    for (const k of ownKeys(v)) {
+      if (typeof k === 'string' && !apply(arrayIncludes, keys, [k])) {
+        throw new InvalidArgumentError(
+          `${what}: unknown option '${k.length > 40 ? `${k.slice(0, 40)}...` : k}' (the options are ${keys.join(', ')})`,
+        );
+      }
+    }
+  }
   for (const k of keys) {
     const found = own(v, k);
     if (found !== undefined) out[k] = found.value;

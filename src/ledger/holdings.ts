@@ -109,8 +109,9 @@ export class History {
     this.events.push(e);
   }
 
+  /** Copies: the events themselves are the ledger's (open takes, leak reports), never the caller's to change. */
   all(): LedgerEvent[] {
-    return [...this.events];
+    return this.events.map((e) => ({ ...e }));
   }
 
   last(n: number): LedgerEvent[] {

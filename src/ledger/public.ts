@@ -4,19 +4,32 @@
  * writer behind it is private to the package.
  */
 import { brand, CONSTRUCT, refuseConstruction } from '../core/brand.js';
+import { text } from '../core/convert.js';
 import { declare, type Param, SESSION } from '../core/gate.js';
 import type { Core } from '../core/instance.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Session, SessionView } from '../session/session.js';
 import type { LedgerEvent } from './events.js';
-import type { HoldersReport, LedgerStats, LedgerWriter, LiveSession } from './ledger.js';
+import type { HoldersReport, LedgerStats, LiveSession, SessionRecord } from './ledger.js';
 
-/** holders()' argument: a Session, a SessionView, or a live session's id ("S3"). */
-const SESSION_OR_ID: Param<{ id: string } | { record: ReturnType<LedgerWriter['recordFor']> }> = {
+/** The longest session id a question takes ("S" and a count). */
+const ID_MAX = 32;
+
+/**
+ * holders()' and history()'s argument: a Session, a SessionView, or a live session's id ("S3"),
+ * resolved to its record in the check (an id no live session has is a counted refusal).
+ */
+const SESSION_OR_ID: Param<{ id: string } | { record: SessionRecord }, SessionRecord> = {
   name: 'session',
   convert: (v, what, core, op) => {
-    if (typeof v === 'string') return { id: v };
+    if (typeof v === 'string') return { id: text(v, what, ID_MAX) };
     return { record: SESSION.convert(v, what, core, op).own.record };
+  },
+  check: (s, op, core) => {
+    if ('record' in s) return s.record;
+    const record = core.ledger.liveRecord(s.id);
+    if (record === undefined) throw new InvalidArgumentError(`${op}: no live session ${s.id}`);
+    return record;
   },
 };
 
@@ -26,29 +39,12 @@ const stats = declare('ledger.stats', [], (core) => core.ledger.stats(), { clear
 const violations = declare('ledger.violations', [], (core) => core.ledger.violations(), { clearErrors: false });
 const heapBytes = declare('ledger.heapBytes', [], (core) => core.ledger.heapBytes(), { clearErrors: false });
 const assertNoLeaks = declare('ledger.assertNoLeaks', [], (core) => core.ledger.assertNoLeaks(), { clearErrors: false });
-const holders = declare(
-  'ledger.holders',
-  [SESSION_OR_ID],
-  (core, s): HoldersReport => {
-    if ('record' in s) return core.ledger.holdersOf(s.record);
-    const record = core.ledger.liveRecord(s.id);
-    if (record === undefined) throw new InvalidArgumentError(`ledger.holders: no live session ${s.id}`);
-    return core.ledger.holdersOf(record);
-  },
-  { clearErrors: false },
-);
-
-const history = declare(
-  'ledger.history',
-  [SESSION_OR_ID],
-  (core, s): LedgerEvent[] => {
-    if ('record' in s) return core.ledger.historyOf(s.record);
-    const record = core.ledger.liveRecord(s.id);
-    if (record === undefined) throw new InvalidArgumentError(`ledger.history: no live session ${s.id}`);
-    return core.ledger.historyOf(record);
-  },
-  { clearErrors: false },
-);
+const holders = declare('ledger.holders', [SESSION_OR_ID], (core, record): HoldersReport => core.ledger.holdersOf(record), {
+  clearErrors: false,
+});
+const history = declare('ledger.history', [SESSION_OR_ID], (core, record): LedgerEvent[] => core.ledger.historyOf(record), {
+  clearErrors: false,
+});
 
 const cores = new WeakMap<Ledger, Core>();
 

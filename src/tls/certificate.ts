@@ -28,7 +28,7 @@ const KEY_TYPES: Record<KeyType, number> = { 'P-256': KEY_TYPE.P256, Ed25519: KE
 const OPTIONS: Param<{ keyType: number; commonName: Uint8Array; days: number }> = {
   name: 'options',
   convert: (v, what) => {
-    const o = record(v, what, ['commonName', 'keyType', 'days']);
+    const o = record(v, what, ['commonName', 'keyType', 'days'], { exact: true });
     const keyType = o.keyType === undefined ? 'P-256' : o.keyType;
     if (typeof keyType !== 'string' || !Object.hasOwn(KEY_TYPES, keyType)) {
       throw new InvalidArgumentError(

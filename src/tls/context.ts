@@ -172,7 +172,7 @@ const OPTION_KEYS = [
 
 function contextConfig(v: unknown, what: string): ContextConfig {
   if (v === undefined) throw new TypeError(`${what}: expected options with a role ('client' or 'server')`);
-  const o = record(v, what, OPTION_KEYS);
+  const o = record(v, what, OPTION_KEYS, { exact: true });
   if (o.role !== 'client' && o.role !== 'server') {
     throw new InvalidArgumentError(
       `createContext: role must be 'client' or 'server', got ${typeof o.role === 'string' ? `'${o.role}'` : describe(o.role)}`,
@@ -205,7 +205,17 @@ function contextConfig(v: unknown, what: string): ContextConfig {
     ),
   });
   if (o.minVersion !== undefined || o.maxVersion !== undefined) {
-    c.versions = [protocolNumber(o.minVersion ?? 0, `${what}.minVersion`), protocolNumber(o.maxVersion ?? 0, `${what}.maxVersion`)];
+    const versions: [number, number] = [
+      protocolNumber(o.minVersion ?? 0, `${what}.minVersion`),
+      protocolNumber(o.maxVersion ?? 0, `${what}.maxVersion`),
+    ];
+    // OpenSSL stores a minimum above the maximum, and then no handshake can ever succeed.
+    if (versions[0] !== 0 && versions[1] !== 0 && versions[0] > versions[1]) {
+      throw new InvalidArgumentError(
+        `${what}: minVersion 0x${versions[0].toString(16).padStart(4, '0')} is above maxVersion 0x${versions[1].toString(16).padStart(4, '0')}: no protocol version would be left`,
+      );
+    }
+    c.versions = versions;
   }
   for (const k of ['ciphers', 'ciphersuites', 'groups'] as const) {
     const s = str(k, LIST_MAX);
