@@ -286,6 +286,7 @@ export class Core {
     const own = state.own;
     if (this.b.x.SSL_SESSION_up_ref(own.record.ptr) !== 1) {
       if (quiet) this.ledger.settle(via);
+      this.b.clearErrors(); // a 0 leaves the queue empty, as the gate did for every call
       return false;
     }
     this.ledger.tookReference(own, via, quiet);
