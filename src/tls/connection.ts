@@ -478,6 +478,8 @@ export class Connection {
     this.#context = ctx.object;
     const tls = ctx.tls;
     this.id = tls.connectionId();
+    // Frozen, as a Context is: id names it in the ledger; its methods are the package's own.
+    Object.freeze(this);
     const ptr = b.x.osw_ssl_new(ctx.ptr, this.role === 'server' ? 1 : 0);
     if (ptr === 0) throw b.error('SSL_new');
     const s: ConnectionPrivate = {

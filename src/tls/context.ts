@@ -400,6 +400,9 @@ export class Context {
     const b = k.b;
     this.role = c.role;
     this.id = r.contextId();
+    // Frozen: id names the context in the ledger's events and role decides what onNewSession does,
+    // so nobody may rewrite them, nor shadow a method the OpenSSL-shaped layer calls (addSession).
+    Object.freeze(this);
     const ptr = b.x.osw_ctx_new(this.role === 'server' ? 1 : 0);
     if (ptr === 0) throw b.error('SSL_CTX_new');
     const cacheId = `${this.id} cache`;

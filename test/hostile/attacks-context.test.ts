@@ -209,3 +209,38 @@ describe('the session-cache callbacks return and do only what they may', () => {
     server.free();
   });
 });
+
+describe('a context and a connection cannot be rewritten', () => {
+  it("id and role are read-only and no method can be shadowed: role = 'server' on a client no longer stops onNewSession, nor does an id rewrite the ledger's names", () => {
+    const ossl = instance();
+    const cert = ossl.generateCertificate({ commonName: HOSTNAME });
+    const { server, client } = contextPair(ossl, cert);
+    const writes: [object, PropertyKey, unknown][] = [
+      [client, 'role', 'server'],
+      [client, 'id', 'X9 cache'],
+      [client, 'addSession', () => true],
+      [server, 'onGetSession', () => {}],
+    ];
+    for (const [object, key, value] of writes) {
+      expect(Reflect.set(object, key, value), String(key)).toBe(false);
+      expect(() => Object.defineProperty(object, key, { value }), String(key)).toThrow(TypeError);
+    }
+    expect(() => {
+      (client as { role: string }).role = 'server';
+    }).toThrow(TypeError);
+    expect(client).toMatchObject({ id: 'X2', role: 'client' });
+    const kept: { free(): void }[] = [];
+    client.onNewSession((s) => {
+      kept.push(s);
+      return true;
+    });
+    const pair = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+    for (const key of ['id', 'role', 'setSession']) expect(Reflect.set(pair.client, key, 'C99'), key).toBe(false);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(ossl.ledger.events().some((e) => e.via === 'X2 onNewSession')).toBe(true);
+    pair.free();
+    for (const s of kept) s.free();
+    server.free();
+    client.free();
+  });
+});
