@@ -612,7 +612,7 @@ function surface(): Target[] {
   method(
     'createContext',
     'createContext({ numTickets })',
-    [{ ...numberKind('count'), optional: true } as Kind],
+    [{ ...numberKind('tickets'), optional: true } as Kind],
     () => [2],
     ([v]) =>
       w.ossl.createContext({ role: 'server', certificate: cert.certificate, privateKey: cert.privateKey, numTickets: v as number }).free(),

@@ -164,6 +164,11 @@ export const NUMBER_KINDS = {
   flags: { name: 'a flag word from 0 to 0xffff (SSL_SESS_CACHE_* bits)', min: 0, max: 0xffff },
   /** size_t counts (tickets per handshake). */
   count: { name: 'a whole number from 0 to 2147483647', min: 0, max: 0x7fffffff },
+  /**
+   * TLS 1.3 tickets a server sends per handshake (OpenSSL's default: 2). OpenSSL sets no bound, and
+   * writes every one before the handshake returns: 2^31-1 of them would run for about a day.
+   */
+  tickets: { name: 'a whole number of tickets from 0 to 1000', min: 0, max: 1000 },
   /** RAND_bytes lengths. */
   randLength: { name: 'a whole number of bytes from 0 to 16777216', min: 0, max: 1 << 24 },
   /** Days of certificate validity. */

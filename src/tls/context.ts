@@ -170,6 +170,9 @@ const OPTION_KEYS = [
   'sessionIdContext',
 ] as const;
 
+/** Options only a server context uses. */
+const SERVER_KEYS = ['tickets', 'numTickets', 'acceptEarlyData', 'sessionIdContext'] as const;
+
 function contextConfig(v: unknown, what: string): ContextConfig {
   if (v === undefined) throw new TypeError(`${what}: expected options with a role ('client' or 'server')`);
   const o = record(v, what, OPTION_KEYS, { exact: true });
@@ -177,6 +180,12 @@ function contextConfig(v: unknown, what: string): ContextConfig {
     throw new InvalidArgumentError(
       `createContext: role must be 'client' or 'server', got ${typeof o.role === 'string' ? `'${o.role}'` : describe(o.role)}`,
     );
+  }
+  // A client context would ignore them: refused, like a misspelt option, rather than not taking.
+  if (o.role === 'client') {
+    for (const k of SERVER_KEYS) {
+      if (o[k] !== undefined) throw new InvalidArgumentError(`${what}: ${k} is a server option, which a client context does not use`);
+    }
   }
   const str = (k: string, max: number): Uint8Array | undefined => (o[k] === undefined ? undefined : cString(o[k], `${what}.${k}`, max));
   const c: ContextConfig = plain({
@@ -237,7 +246,7 @@ function contextConfig(v: unknown, what: string): ContextConfig {
   if (o.sessionCacheSize !== undefined) c.sessionCacheSize = integer(o.sessionCacheSize, NUMBER_KINDS.long, `${what}.sessionCacheSize`);
   if (o.timeout !== undefined) c.timeout = integer(o.timeout, NUMBER_KINDS.long, `${what}.timeout`);
   if (o.tickets !== undefined) c.tickets = boolean(o.tickets, `${what}.tickets`);
-  if (o.numTickets !== undefined) c.numTickets = integer(o.numTickets, NUMBER_KINDS.count, `${what}.numTickets`);
+  if (o.numTickets !== undefined) c.numTickets = integer(o.numTickets, NUMBER_KINDS.tickets, `${what}.numTickets`);
   if (c.role === 'server' && (c.certificate === undefined || c.privateKey === undefined)) {
     throw new InvalidArgumentError('createContext: a server needs certificate and privateKey (PEM); ossl.generateCertificate() makes both');
   }

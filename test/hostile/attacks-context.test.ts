@@ -66,6 +66,24 @@ describe('createContext and generateCertificate take only the options they know'
     inherited.free();
   });
 
+  it('a server-only option (tickets, numTickets, acceptEarlyData, sessionIdContext) on a client context is refused rather than ignored', () => {
+    const ossl = instance();
+    const ca = serverOptions(ossl).certificate;
+    for (const option of [{ tickets: false }, { numTickets: 0 }, { acceptEarlyData: true }, { sessionIdContext: 'mine' }]) {
+      const error = expectRefused(ossl, () => ossl.createContext({ role: 'client', ca, ...option }), InvalidArgumentError);
+      expect(error.message).toContain(`${Object.keys(option)[0]} is a server option`);
+    }
+  });
+
+  it('numTickets is bounded (OpenSSL writes every ticket before the handshake returns: 2^31-1 of them ran for about a day)', () => {
+    const ossl = instance();
+    const server = serverOptions(ossl);
+    for (const numTickets of [1001, 2 ** 31 - 1]) {
+      expectRefused(ossl, () => ossl.createContext({ ...server, numTickets }), InvalidArgumentError);
+    }
+    for (const numTickets of [0, 1000]) ossl.createContext({ ...server, numTickets }).free();
+  });
+
   it('minVersion above maxVersion is refused before C (no handshake could ever succeed); equal bounds and an open bound are accepted', () => {
     const ossl = instance();
     const server = serverOptions(ossl);
