@@ -203,7 +203,7 @@ interface ConnectionConfig {
 const CONNECTION_OPTIONS: Param<ConnectionConfig> = {
   name: 'options',
   convert: (v, what, core, op) => {
-    const o = record(v, what, ['hostname', 'session', 'alpn']);
+    const o = record(v, what, ['hostname', 'session', 'alpn'], { exact: true });
     refuseUndefinedSession(o);
     const c: ConnectionConfig = plain({});
     // RFC 6066: a HostName is at most 255 bytes.

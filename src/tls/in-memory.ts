@@ -66,7 +66,7 @@ interface InMemoryConfig {
 const IN_MEMORY_OPTIONS: Param<InMemoryConfig> = {
   name: 'options',
   convert: (v, what, core, op) => {
-    const o = record(v, what, ['hostname', 'session', 'alpn', 'maxRounds']);
+    const o = record(v, what, ['hostname', 'session', 'alpn', 'maxRounds'], { exact: true });
     refuseUndefinedSession(o);
     const c: InMemoryConfig = plain({});
     if (o.hostname !== undefined) c.hostname = text(o.hostname, `${what}.hostname`, 255);

@@ -46,6 +46,29 @@ describe('createContext and generateCertificate take only the options they know'
     expect(cert.message).toContain("unknown option 'comonName'");
   });
 
+  it('newConnection and connectInMemory refuse a misspelt option too: { sesion } made a full handshake instead of resuming', () => {
+    const ossl = instance();
+    const cert = ossl.generateCertificate({ commonName: HOSTNAME });
+    const { server, client } = contextPair(ossl, cert);
+    const first = ossl.connectInMemory(client, server, { hostname: HOSTNAME });
+    const s = first.client.get1Session();
+    first.free();
+    for (const typo of [{ sesion: s }, { hostName: HOSTNAME }, { protocols: ['h2'] }]) {
+      const options = { hostname: HOSTNAME, ...typo };
+      const key = Object.keys(typo)[0];
+      expect(expectRefused(ossl, () => client.newConnection(options as never), InvalidArgumentError).message).toContain(`'${key}'`);
+      expect(expectRefused(ossl, () => ossl.connectInMemory(client, server, options as never), InvalidArgumentError).message).toContain(
+        `'${key}'`,
+      );
+    }
+    const resumed = ossl.connectInMemory(client, server, { hostname: HOSTNAME, session: s });
+    expect(resumed.client.sessionReused).toBe(true);
+    resumed.free();
+    s.free();
+    server.free();
+    client.free();
+  });
+
   it("a Proxy's ownKeys trap naming an unknown key is refused before any known option is read; symbol keys and inherited keys are no one's option", () => {
     const ossl = instance();
     const server = serverOptions(ossl);
