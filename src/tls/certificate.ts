@@ -45,6 +45,15 @@ const OPTIONS: Param<{ keyType: number; commonName: Uint8Array; days: number }> 
         'generateCertificate: commonName is also the DNS subjectAltName, and a comma or line break there would add or cut subjectAltName entries',
       );
     }
+    // A dNSName is an IA5String (ASCII): UTF-8 bytes there make an invalid name (an internationalised
+    // name is written as its A-label, xn--...). OpenSSL trims a leading or trailing space from the
+    // subjectAltName only, so ' a.example' would be certified as 'a.example'.
+    const last = commonName.length - 1;
+    if (commonName.some((c) => c < 0x20 || c >= 0x7f) || commonName[0] === 0x20 || commonName[last] === 0x20) {
+      throw new InvalidArgumentError(
+        'generateCertificate: commonName is also the DNS subjectAltName: printable ASCII only (an internationalised name as its A-label, xn--...), with no leading or trailing space',
+      );
+    }
     return {
       keyType: KEY_TYPES[keyType as KeyType],
       commonName,

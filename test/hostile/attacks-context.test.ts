@@ -3,6 +3,7 @@
 // session has, a debug history edited after it was read, and onGetSession / onRemoveSession
 // returning or doing what they must not. Each refusal: the typed error, nothing in C or the ledger
 // changed, the instance still working; every instance ends through the fixture's checks.
+import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   BorrowExpiredError,
@@ -124,6 +125,17 @@ describe('createContext and generateCertificate take only the options they know'
     ] as const) {
       ossl.createContext({ ...server, ...bounds }).free();
     }
+  });
+});
+
+describe('generateCertificate: the subjectAltName is the name asked for', () => {
+  it('a leading or trailing space (trimmed from the subjectAltName only), a control character or non-ASCII (not an IA5String) is refused; an A-label is made as written', () => {
+    const ossl = instance();
+    for (const commonName of [` ${HOSTNAME}`, `${HOSTNAME} `, 'a\tb.example', 'bücher.example', 'del\x7f.example']) {
+      expectRefused(ossl, () => ossl.generateCertificate({ commonName }), InvalidArgumentError);
+    }
+    const made = new X509Certificate(ossl.generateCertificate({ commonName: 'xn--bcher-kva.example' }).certificate);
+    expect(made.subjectAltName).toBe('DNS:xn--bcher-kva.example');
   });
 });
 
