@@ -139,6 +139,8 @@ export class OpenSSL {
     this.ledger = publicLedger(core);
     this.version = binding.cstring(binding.x.OpenSSL_version(OPENSSL_VERSION)) ?? '';
     this.#state = { core, tls, lastError: null };
+    // Frozen, like a Context: nobody else may swap the ledger every holder of the instance asks.
+    Object.freeze(this);
   }
 
   /** The last OpenSSLError behind a 0 returned by an OpenSSL-shaped setter (null after a success). */

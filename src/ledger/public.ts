@@ -61,6 +61,7 @@ export class Ledger {
     refuseConstruction(token, 'Ledger', 'every instance has one: (await loadOpenSSL()).ledger');
     brand(this, 'Ledger');
     cores.set(this, core as Core);
+    Object.freeze(this); // no own property may shadow a question (assertNoLeaks = () => {})
   }
 
   /** The newest events, oldest first (the last 10,000; in debug mode the last 1,000,000). */

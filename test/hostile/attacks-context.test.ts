@@ -10,6 +10,7 @@ import {
   CallbackError,
   ForeignObjectError,
   InvalidArgumentError,
+  LeakError,
   type OpenSSL,
   ReentrancyError,
   type SessionView,
@@ -295,5 +296,20 @@ describe('a context and a connection cannot be rewritten', () => {
     for (const s of kept) s.free();
     server.free();
     client.free();
+  });
+});
+
+describe('an instance and its ledger cannot be rewritten', () => {
+  it('ossl.ledger cannot be swapped for a look-alike, nor a question shadowed (assertNoLeaks = () => {} would have hidden every leak)', () => {
+    const ossl = instance();
+    const ledger = ossl.ledger;
+    expect(Reflect.set(ossl, 'ledger', { assertNoLeaks() {} })).toBe(false);
+    expect(Reflect.set(ossl, 'SSL_SESSION_free', () => {})).toBe(false);
+    expect(Reflect.set(ledger, 'assertNoLeaks', () => {})).toBe(false);
+    expect(() => Object.defineProperty(ledger, 'live', { value: () => [] })).toThrow(TypeError);
+    expect(ossl.ledger).toBe(ledger);
+    const s = ossl.newSession();
+    expect(() => ossl.ledger.assertNoLeaks()).toThrow(LeakError);
+    ossl.SSL_SESSION_free(s);
   });
 });
