@@ -65,16 +65,12 @@ export interface LoadOptions {
  * buffer never reaches the compiler), a callback is a function. No caller code runs after this.
  */
 export function loadOptions(v: unknown): LoadOptions {
-  const o = record(v, 'loadOpenSSL: options', [
-    'debug',
-    'trace',
-    'wasmModule',
-    'wasmBinary',
-    'wasmUrl',
-    'onProgress',
-    'maxMemory',
-    'onLeak',
-  ]);
+  const o = record(
+    v,
+    'loadOpenSSL: options',
+    ['debug', 'trace', 'wasmModule', 'wasmBinary', 'wasmUrl', 'onProgress', 'maxMemory', 'onLeak'],
+    { exact: true },
+  );
   const what = (k: string): string => `loadOpenSSL: options.${k}`;
   const out: LoadOptions = plain({});
   if (o.debug !== undefined) out.debug = boolean(o.debug, what('debug'));

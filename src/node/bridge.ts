@@ -68,7 +68,7 @@ const LISTEN_PORT = { name: 'a port number from 0 to 65535', min: 0, max: 65535 
  * limit is a checked whole number: a polluted prototype or a NaN cannot lift a bound.
  */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
-  const o = record(options, 'startBridge', BRIDGE_OPTIONS);
+  const o = record(options, 'startBridge', BRIDGE_OPTIONS, { exact: true });
   const host = text(o.host, 'startBridge: host');
   const port = integer(o.port, LISTEN_PORT, 'startBridge: port');
   const allow = new Set(list(o.allow, 'startBridge: allow', (v, what) => destination(text(v, what))));

@@ -163,15 +163,9 @@ function socketLower(socket: Duplex): Lower {
  */
 export async function connectTLS(given: ConnectTLSOptions): Promise<TLSStream> {
   // Read once, own properties only (a polluted Object.prototype.socket is no one's socket).
-  const options = record(given, 'connectTLS: options', [
-    'host',
-    'port',
-    'context',
-    'session',
-    'servername',
-    'alpn',
-    'socket',
-  ]) as Partial<ConnectTLSOptions>;
+  const options = record(given, 'connectTLS: options', ['host', 'port', 'context', 'session', 'servername', 'alpn', 'socket'], {
+    exact: true,
+  }) as Partial<ConnectTLSOptions>;
   const { context } = options as ConnectTLSOptions;
   const verifies = adapterContext(context, 'connectTLS: options.context', 'client').verifies;
   const ownSocket = options.socket === undefined ? undefined : duplex(options.socket, 'connectTLS: options.socket');

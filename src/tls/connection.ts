@@ -244,7 +244,7 @@ const LISTENER: Param<((view: SessionView) => void) | null> = {
 const FREE_OPTIONS: Param<boolean> = {
   name: 'options',
   convert: (v, what) => {
-    const o = record(v, what, ['abort']);
+    const o = record(v, what, ['abort'], { exact: true });
     return o.abort === undefined ? false : boolean(o.abort, `${what}.abort`);
   },
 };

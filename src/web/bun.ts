@@ -34,7 +34,7 @@ interface BunLike {
 /** Opens a TCP connection with Bun.connect and gives it as { readable, writable }. */
 export async function bunConnect(given: { hostname: string; port: number }): Promise<ByteTransport> {
   // Read once, own properties, each of its kind: nothing else is handed to Bun.connect.
-  const o = record(given, 'bunConnect: options', ['hostname', 'port']);
+  const o = record(given, 'bunConnect: options', ['hostname', 'port'], { exact: true });
   const options = plain({
     hostname: text(o.hostname, 'bunConnect: options.hostname'),
     port: integer(o.port, NUMBER_KINDS.port, 'bunConnect: options.port'),

@@ -163,15 +163,9 @@ export class TLSStream {
  */
 export async function connect(given: ConnectOptions): Promise<TLSStream> {
   // Read once, own properties only: a name checked below is the name the connection verifies.
-  const options = record(given, 'connect: options', [
-    'transport',
-    'context',
-    'servername',
-    'session',
-    'alpn',
-    'store',
-    'earlyData',
-  ]) as Partial<ConnectOptions>;
+  const options = record(given, 'connect: options', ['transport', 'context', 'servername', 'session', 'alpn', 'store', 'earlyData'], {
+    exact: true,
+  }) as Partial<ConnectOptions>;
   const transport = transportOf(options.transport, 'connect');
   const { context } = options as ConnectOptions;
   if (adapterContext(context, 'connect: options.context', 'client').verifies && options.servername === undefined) {
@@ -205,7 +199,7 @@ export async function connect(given: ConnectOptions): Promise<TLSStream> {
 
 /** Starts a TLS server over an accepted `transport`; resolves once the handshake completed. */
 export async function accept(given: AcceptOptions): Promise<TLSStream> {
-  const options = record(given, 'accept: options', ['context', 'transport']) as Partial<AcceptOptions>;
+  const options = record(given, 'accept: options', ['context', 'transport'], { exact: true }) as Partial<AcceptOptions>;
   const transport = transportOf(options.transport, 'accept');
   const { context } = options as AcceptOptions;
   adapterContext(context, 'accept: options.context', 'server');
@@ -238,7 +232,7 @@ function unlocked(transport: ByteTransport, op: string): void {
 
 /** `store`, read once: the StoredSessions and the key (a checked string) used both to take and to keep. */
 function storeOf(v: unknown): { sessions: StoredSessions; key: string } {
-  const o = record(v, 'connect: options.store', ['sessions', 'key']);
+  const o = record(v, 'connect: options.store', ['sessions', 'key'], { exact: true });
   if (!(o.sessions instanceof StoredSessions)) {
     throw new TypeError(`connect: options.store.sessions: expected a StoredSessions, got ${describe(o.sessions)}`);
   }

@@ -29,7 +29,7 @@ export interface WebSocketTransportOptions {
 export async function websocketTransport(url: string | URL, given: WebSocketTransportOptions = {}): Promise<ByteTransport> {
   const address = String(checkedUrl(url, 'websocketTransport: url'));
   // Own properties, read once: a polluted Object.prototype.WebSocket is no one's WebSocket class.
-  const options = record(given, 'websocketTransport: options', ['WebSocket', 'maxBuffered']);
+  const options = record(given, 'websocketTransport: options', ['WebSocket', 'maxBuffered'], { exact: true });
   const ownSocket = options.WebSocket === undefined ? undefined : callable(options.WebSocket, 'websocketTransport: options.WebSocket');
   // The runtime's own global too: globalThis inherits from Object.prototype as well.
   const Socket = (ownSocket ?? record(globalThis, 'globalThis', ['WebSocket']).WebSocket) as SocketConstructor | undefined;
