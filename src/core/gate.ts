@@ -213,32 +213,23 @@ export function bytesOrDataParam(name: string): Param<Uint8Array> {
   return { name, kind: { kind: 'bytesOrData' }, convert: (v, what) => bytesOrData(v, what) };
 }
 
-/** The same parameter, or undefined when the caller left it out. */
-export function optional<C, P>(p: Param<C, P>): Param<C | undefined, P | undefined> {
+/** The same parameter, or `absent` (undefined or null) as itself: neither converted nor checked. */
+function orAbsent<C, P, A extends undefined | null>(p: Param<C, P>, absent: A, flag: 'optional' | 'nullable'): Param<C | A, P | A> {
+  const check = p.check;
   return {
     name: p.name,
-    ...(p.kind ? { kind: { ...p.kind, optional: true } } : {}),
-    convert: (v, what, core, op) => (v === undefined ? undefined : p.convert(v, what, core, op)),
-    ...(p.check
-      ? {
-          check: (c: C | undefined, op: string, core: Core) =>
-            c === undefined ? undefined : (p.check as (c: C, op: string, core: Core) => P)(c, op, core),
-        }
-      : {}),
-  } as Param<C | undefined, P | undefined>;
+    ...(p.kind ? { kind: { ...p.kind, [flag]: true } } : {}),
+    convert: (v, what, core, op) => (v === absent ? absent : p.convert(v, what, core, op)),
+    ...(check ? { check: (c: C | A, op: string, core: Core) => (c === absent ? absent : check(c as C, op, core)) } : {}),
+  } as Param<C | A, P | A>;
+}
+
+/** The same parameter, or undefined when the caller left it out. */
+export function optional<C, P>(p: Param<C, P>): Param<C | undefined, P | undefined> {
+  return orAbsent(p, undefined, 'optional');
 }
 
 /** The same parameter, or null. */
 export function nullable<C, P>(p: Param<C, P>): Param<C | null, P | null> {
-  return {
-    name: p.name,
-    ...(p.kind ? { kind: { ...p.kind, nullable: true } } : {}),
-    convert: (v, what, core, op) => (v === null ? null : p.convert(v, what, core, op)),
-    ...(p.check
-      ? {
-          check: (c: C | null, op: string, core: Core) =>
-            c === null ? null : (p.check as (c: C, op: string, core: Core) => P)(c, op, core),
-        }
-      : {}),
-  } as Param<C | null, P | null>;
+  return orAbsent(p, null, 'nullable');
 }
